@@ -1,0 +1,89 @@
+//! Which goroutine this thread is running right now, and the operations
+//! that act on "the current goroutine": park, yield, id.
+//!
+//! A worker sets `RUNNING` just before it resumes a coroutine and clears it
+//! when the coroutine switches back; the record outlives that window because
+//! the worker holds a `GoRef` to it throughout. The slot is a `const`
+//! thread-local without destructor: reading it is one TLS load, safe even
+//! from the stack-overflow signal handler.
+
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use super::{GoRef, Goroutine, Suspend};
+
+thread_local! {
+    static RUNNING: Cell<Option<NonNull<Goroutine>>> = const { Cell::new(None) };
+}
+
+/// Sets the goroutine this thread is about to resume (`None`: none).
+/// Worker only; the worker keeps the record alive while it is set.
+pub(crate) fn set_running(g: Option<&GoRef>) {
+    RUNNING.with(|r| r.set(g.map(|g| NonNull::from(&**g))));
+}
+
+/// The record of the goroutine running on this thread, if any, as a raw
+/// pointer (for the signal handler, which must not touch reference counts).
+pub(crate) fn running_ptr() -> Option<NonNull<Goroutine>> {
+    RUNNING.try_with(|r| r.get()).unwrap_or(None)
+}
+
+/// Runs `f` with the current goroutine, if this thread is running one.
+pub(crate) fn with_running<R>(f: impl FnOnce(Option<&Goroutine>) -> R) -> R {
+    let p = running_ptr();
+    // SAFETY: RUNNING points to a record the worker keeps alive (it holds a
+    // GoRef) until it clears the slot, which happens only after this
+    // goroutine switches out, i.e. after `f` returns.
+    f(p.map(|p| unsafe { p.as_ref() }))
+}
+
+/// A new reference to the current goroutine, if this thread is running one.
+pub(crate) fn running() -> Option<GoRef> {
+    let p = running_ptr()?.as_ptr().cast_const();
+    // SAFETY: `p` points into a GoRef's allocation that the worker holds
+    // while RUNNING is set (see `set_running`); it is the pointer
+    // `Arc::as_ptr` gives, so the allocation is a live Arc and adding a
+    // strong reference to it is sound.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Some(Arc::from_raw(p))
+    }
+}
+
+/// Id of the running goroutine, 0 on a thread that is not running one.
+pub fn goroutine_id() -> u64 {
+    with_running(|g| g.map_or(0, |g| g.id))
+}
+
+/// Switches the current goroutine out with `why`. Goroutine only.
+fn suspend(g: &Goroutine, why: Suspend) {
+    // SAFETY: `yielder` is written by this goroutine's own coroutine on its
+    // first run, on this (home) thread, and read here by the same goroutine:
+    // it points into this coroutine's stack, valid while the coroutine lives,
+    // which it does since it is running this very code.
+    let yielder = unsafe { &**g.yielder.get() };
+    yielder.suspend(why);
+}
+
+/// Blocks the caller until a wake (or spuriously): a goroutine suspends and
+/// frees its worker; a plain thread parks. The runtime's `Waiter` wakes it.
+pub(crate) fn park() {
+    with_running(|g| match g {
+        Some(g) => {
+            if g.begin_park() {
+                suspend(g, Suspend::Park);
+            }
+        }
+        None => std::thread::park(),
+    })
+}
+
+/// Go's `runtime.Gosched`: lets the other goroutines of this worker run, then
+/// continues. On a plain thread it is `std::thread::yield_now`.
+pub fn yield_now() {
+    with_running(|g| match g {
+        Some(g) => suspend(g, Suspend::Yield),
+        None => std::thread::yield_now(),
+    })
+}

@@ -1,0 +1,258 @@
+//! The goroutine record: identity, the park token, the worker it is pinned
+//! to, its coroutine, and its job (the user's closure and the slot for its
+//! result), all in one allocation, which is recycled: a finished record that
+//! nobody else refers to goes back to its worker's free list (Go reuses its
+//! `g` structs the same way), so a spawn usually costs no `malloc` at all,
+//! and above all no `free` on another thread than the `malloc`.
+//!
+//! # Invariants
+//!
+//! 1. **One holder.** A goroutine is, at any moment, in at most one run queue
+//!    or held by at most one worker. Only the holder touches `body`. It gets
+//!    there by exactly three doors: spawn (once), a wake that moves the park
+//!    token `PARKED -> EMPTY` (once per park), and a worker re-queueing a
+//!    goroutine that yielded (after its coroutine has switched out).
+//! 2. **Pinned after first run.** `home` is `UNSTARTED` until a worker gives
+//!    the goroutine a stack; that worker writes its index once, before the
+//!    first resume, and from then on the goroutine is queued only on that
+//!    worker (its private ready queues), so its coroutine is created, resumed
+//!    and dropped on one OS thread for life. This is what makes `!Send` data
+//!    on a goroutine's stack (`Rc`, a `MutexGuard`, `thread_local!`
+//!    references) sound.
+//! 3. **Park token** (`park`), as `std::thread::park`: `EMPTY`, `NOTIFIED` (a
+//!    wake came while the goroutine ran; its next park returns at once) and
+//!    `PARKED` (the goroutine switched out, or is about to, and waits). Only
+//!    the goroutine itself moves `EMPTY -> PARKED`; only a waker moves
+//!    `PARKED -> EMPTY`, and that waker then queues the goroutine on its home
+//!    worker. A wake that races the switch-out is harmless: only the home
+//!    worker dequeues the goroutine, and it is busy running it until the
+//!    switch completes. Parks may return spuriously; every primitive loops.
+//! 4. **Recycled only when unique.** A record is reset and reused only
+//!    through `Arc::get_mut`, i.e. when no handle, waiter or queue refers to
+//!    it any more; whoever still holds a reference keeps the old goroutine's
+//!    record (its job, its outcome) intact.
+//! 5. **No foreign unwinding.** A suspended coroutine is never dropped off its
+//!    worker: if the last reference to a record whose coroutine never ended is
+//!    dropped (a goroutine parked forever and forgotten, as Go leaks it), the
+//!    coroutine and its stack are leaked, not unwound on some other thread.
+
+pub(crate) mod current;
+mod job;
+
+pub(crate) use job::Job;
+use job::JobSlot;
+
+use std::cell::UnsafeCell;
+use std::mem::ManuallyDrop;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use corosensei::{Coroutine, Yielder};
+
+use crate::scheduler::Shared;
+use crate::stack::GuardedStack;
+
+/// A shared reference to a goroutine record. Run queues and waiters hold these.
+pub(crate) type GoRef = Arc<Goroutine>;
+
+/// Why a goroutine's coroutine switched back to its worker.
+pub(crate) enum Suspend {
+    /// Parked: a waker will queue it again (invariant 3).
+    Park,
+    /// `yield_now`: the worker queues it at the back of its ready queue.
+    Yield,
+}
+
+pub(crate) type GoCoroutine = Coroutine<(), Suspend, (), GuardedStack>;
+pub(crate) type GoYielder = Yielder<(), Suspend>;
+
+pub(crate) enum Body {
+    /// Spawned, no stack yet; may run on (be stolen by) any worker.
+    Unstarted,
+    /// Has run; lives on its home worker's thread.
+    Started(GoCoroutine),
+    /// Ended; the stack went back to the pool.
+    Finished,
+}
+
+/// `home` before the first run.
+pub(crate) const UNSTARTED: usize = usize::MAX;
+
+const EMPTY: u8 = 0;
+const NOTIFIED: u8 = 1;
+const PARKED: u8 = 2;
+
+pub(crate) struct Goroutine {
+    /// Process-wide unique, from 1 (Go numbers its main goroutine 1 too).
+    pub(crate) id: u64,
+    /// Where `go!` (or `spawn`) was written.
+    pub(crate) spawn_site: &'static Location<'static>,
+    /// The runtime whose workers run it.
+    pub(crate) runtime: &'static Shared,
+    /// Park token (invariant 3).
+    park: AtomicU8,
+    /// Index of the worker it is pinned to, or `UNSTARTED` (invariant 2).
+    /// Written once by that worker before the first resume; read by wakers,
+    /// who got their `Waiter` through a primitive the goroutine registered
+    /// with while running, which orders the read after the write.
+    home: AtomicUsize,
+    /// Lowest address of its stack's guard page, 0 before the first run.
+    /// Read by the stack-overflow signal handler on the home thread.
+    pub(crate) guard_page: AtomicUsize,
+    /// Its coroutine's yielder, set by the coroutine on its first run.
+    /// Home thread only.
+    pub(crate) yielder: UnsafeCell<*const GoYielder>,
+    /// Holder only (invariant 1).
+    body: UnsafeCell<Body>,
+    /// The closure and its result slot.
+    pub(crate) job: JobSlot,
+}
+
+// SAFETY: every field but `body` and `yielder` is immutable or atomic. `body`
+// is touched only by the goroutine's single holder (invariant 1) and, once
+// started, only on its home thread (invariant 2); `yielder` only on the home
+// thread by the goroutine itself. A `Goroutine` therefore crosses threads
+// only as a token to be queued, never with its contents in use on two
+// threads.
+unsafe impl Send for Goroutine {}
+// SAFETY: see `Send`; the job in `job` is `Send + Sync` itself.
+unsafe impl Sync for Goroutine {}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Goroutine {
+    /// A record for `job`: a recycled one if this worker has one (invariant
+    /// 4), else a new allocation.
+    ///
+    /// # Safety
+    /// As `JobSlot::put`: what `job` borrows outlives the goroutine's run,
+    /// and nothing borrowed is left in it once it has run.
+    pub(crate) unsafe fn new<J: Job>(
+        runtime: &'static Shared,
+        spawn_site: &'static Location<'static>,
+        job: J,
+        recycled: Option<GoRef>,
+    ) -> GoRef {
+        let mut g = recycled.unwrap_or_else(|| {
+            Arc::new(Goroutine {
+                id: 0,
+                spawn_site,
+                runtime,
+                park: AtomicU8::new(EMPTY),
+                home: AtomicUsize::new(UNSTARTED),
+                guard_page: AtomicUsize::new(0),
+                yielder: UnsafeCell::new(std::ptr::null()),
+                body: UnsafeCell::new(Body::Unstarted),
+                job: JobSlot::empty(),
+            })
+        });
+        let r = Arc::get_mut(&mut g).expect("a recycled goroutine record is unique (invariant 4)");
+        r.id = next_id();
+        r.spawn_site = spawn_site;
+        r.runtime = runtime;
+        // SAFETY: the caller's contract is `put`'s.
+        unsafe { r.job.put(job) };
+        g
+    }
+
+    /// Makes a finished record reusable, if nobody else refers to it
+    /// (invariant 4). Returns it for the free list, or `None`.
+    pub(crate) fn recycle(mut g: GoRef) -> Option<GoRef> {
+        let r = Arc::get_mut(&mut g)?;
+        debug_assert!(matches!(r.body.get_mut(), Body::Finished));
+        r.job.clear();
+        *r.body.get_mut() = Body::Unstarted;
+        *r.park.get_mut() = EMPTY;
+        *r.home.get_mut() = UNSTARTED;
+        *r.guard_page.get_mut() = 0;
+        *r.yielder.get_mut() = std::ptr::null();
+        Some(g)
+    }
+}
+
+/// A fresh goroutine id. Relaxed: ids need only be unique.
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Goroutine {
+    pub(crate) fn home(&self) -> usize {
+        self.home.load(Ordering::Relaxed)
+    }
+
+    /// Pins the goroutine to `worker` (invariant 2). Holder only, once.
+    pub(crate) fn set_home(&self, worker: usize) {
+        debug_assert_eq!(self.home(), UNSTARTED);
+        self.home.store(worker, Ordering::Relaxed);
+    }
+
+    /// The body, for the goroutine's holder.
+    ///
+    /// # Safety
+    /// The caller is the goroutine's single holder (invariant 1): it popped
+    /// it from a run queue (or is spawning it) and has not queued it again,
+    /// and, if the goroutine has started, runs on its home worker's thread.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn body_mut(&self) -> &mut Body {
+        // SAFETY: exclusivity is the caller's contract above.
+        unsafe { &mut *self.body.get() }
+    }
+
+    /// Park, goroutine side: returns `true` if the goroutine must switch out
+    /// (its token is now `PARKED`), `false` if a wake already came (the
+    /// token is consumed). Called only by the goroutine itself.
+    pub(crate) fn begin_park(&self) -> bool {
+        // Acquire on consuming NOTIFIED: see the waker's writes before its wake.
+        if self
+            .park
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return false;
+        }
+        // Release/Acquire pairs with `wake`: the waker that sees PARKED sees
+        // everything the goroutine did before parking.
+        match self.park.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => true,
+            Err(_) => {
+                // Only a waker could have changed it, to NOTIFIED.
+                self.park.store(EMPTY, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Wake: returns `true` if the caller must now queue the goroutine on its
+    /// home worker (it moved the token `PARKED -> EMPTY`), `false` if the
+    /// wake was recorded as `NOTIFIED` for the goroutine to find.
+    pub(crate) fn take_wake(&self) -> bool {
+        let mut cur = self.park.load(Ordering::Acquire);
+        loop {
+            let next = match cur {
+                PARKED => EMPTY,
+                EMPTY => NOTIFIED,
+                _ => return false, // already NOTIFIED
+            };
+            // Release: the goroutine, once resumed (or at its next park),
+            // sees what the waker wrote before waking it.
+            match self.park.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return cur == PARKED,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+}
+
+impl Drop for Goroutine {
+    fn drop(&mut self) {
+        let body = std::mem::replace(self.body.get_mut(), Body::Finished);
+        if let Body::Started(co) = body {
+            // Invariant 5: a coroutine that never ended may hold `!Send`
+            // data on its stack; we may be on any thread, so it is leaked
+            // rather than unwound here.
+            let _leaked = ManuallyDrop::new(co);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The runtime behind the `goroutines` crate: stackful goroutines
+//! (`corosensei` coroutines on guard-paged, pooled stacks) scheduled on a
+//! work-stealing pool of worker threads, and the blocking primitives built
+//! on its `Waiter`.
+//!
+//! Users depend on `goroutines`, which re-exports this crate; the layout:
+//!
+//! - `goroutine/`: the goroutine record and "the current goroutine"
+//! - `scheduler/`: workers, work stealing, idle coordination, `Runtime`
+//! - `stack/`: stacks, their pool and admission limit, overflow reports
+//! - `waiter.rs`: the parking abstraction every primitive uses
+//! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
+//! - `sync/`: goroutine-aware synchronisation
+
+mod goroutine;
+mod join;
+mod panic;
+mod scheduler;
+mod scope;
+mod stack;
+pub mod sync;
+mod waiter;
+
+pub use goroutine::current::{goroutine_id, yield_now};
+pub use join::{JoinHandle, ScopedJoinHandle};
+pub use panic::Panicked;
+pub use scheduler::{
+    max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, PanicPolicy, Runtime, MAX_PROCS,
+};
+pub use scope::{scope, Scope};
+pub use stack::DEFAULT_STACK_SIZE;
+pub use sync::WaitGroup;
+
+/// Stack accounting, for tests and diagnostics.
+#[doc(hidden)]
+pub mod __stacks {
+    /// Stacks mapped by this process now, and the most it may map.
+    pub fn live_and_limit() -> (usize, usize) {
+        (crate::stack::live_stacks(), crate::stack::stack_limit())
+    }
+}

@@ -1,0 +1,96 @@
+//! Coordinates idle workers: who spins looking for work, who sleeps, and who
+//! gets woken when new work appears. The protocol is Go's (proc.go, "Worker
+//! thread parking/unparking"); `README.md` beside this file explains it.
+//!
+//! # Invariants
+//!
+//! 1. New stealable work (a spawned goroutine in a deque or the injector) is
+//!    always followed by [`Idle::notify_one`]. It wakes a sleeper unless a
+//!    worker is already spinning: a spinning worker is bound to look at every
+//!    queue again before it sleeps.
+//! 2. A spinning worker that finds work stops spinning; if it was the last
+//!    spinner it calls `notify_one`, so the work that may have arrived while
+//!    it spun (and whose `notify_one` saw it spinning) is still looked for.
+//! 3. A worker going to sleep first announces it (sleepers list + its own
+//!    `sleeping` flag), then issues a SeqCst fence, then checks every queue
+//!    once more. A pusher pushes, fences, then reads the announcements. One
+//!    of the two must see the other (Dekker): no wake-up is lost.
+//! 4. Pinned goroutines woken from another thread go to their home worker's
+//!    remote queue and wake that worker specifically (`WorkerShared::notify`);
+//!    no other worker can run them.
+
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+pub(crate) struct Idle {
+    /// Workers spinning (looking for work without sleeping). SeqCst with the
+    /// fences of invariant 3.
+    spinning: AtomicUsize,
+    /// Sleeping workers' indices, in no particular order.
+    sleepers: Mutex<Vec<usize>>,
+    /// `sleepers.len()`, readable without the lock.
+    num_sleepers: AtomicUsize,
+}
+
+impl Idle {
+    pub(crate) fn new() -> Idle {
+        Idle { spinning: AtomicUsize::new(0), sleepers: Mutex::new(Vec::new()), num_sleepers: AtomicUsize::new(0) }
+    }
+
+    /// After pushing stealable work: returns the index of a sleeping worker
+    /// the caller must wake, already counted as spinning (invariant 1).
+    pub(crate) fn worker_to_wake(&self) -> Option<usize> {
+        // Pairs with the fence in a sleeping worker's last look (invariant 3).
+        fence(Ordering::SeqCst);
+        if self.spinning.load(Ordering::SeqCst) != 0 || self.num_sleepers.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        // Re-check under the lock: another pusher may have just woken one.
+        if self.spinning.load(Ordering::SeqCst) != 0 {
+            return None;
+        }
+        let w = sleepers.pop()?;
+        self.num_sleepers.store(sleepers.len(), Ordering::SeqCst);
+        self.spinning.fetch_add(1, Ordering::SeqCst);
+        Some(w)
+    }
+
+    /// Tries to become a spinner: at most half the active workers spin, so
+    /// idle workers do not burn every core looking for work.
+    pub(crate) fn start_spinning(&self, active: usize) -> bool {
+        let n = self.spinning.load(Ordering::SeqCst);
+        if 2 * n >= active.max(1) {
+            return false;
+        }
+        self.spinning.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    /// Stops spinning; returns whether the caller was the last spinner.
+    pub(crate) fn stop_spinning(&self) -> bool {
+        self.spinning.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// Announces that worker `w` is about to sleep (invariant 3, first half).
+    pub(crate) fn add_sleeper(&self, w: usize) {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        sleepers.push(w);
+        self.num_sleepers.store(sleepers.len(), Ordering::SeqCst);
+    }
+
+    /// Takes worker `w` off the sleepers list if it is still there (it woke
+    /// for its own pinned work, or found work in its last look). Returns
+    /// whether it was there; if not, whoever removed it counted it spinning.
+    pub(crate) fn remove_sleeper(&self, w: usize) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        match sleepers.iter().position(|&s| s == w) {
+            Some(i) => {
+                sleepers.swap_remove(i);
+                self.num_sleepers.store(sleepers.len(), Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+}

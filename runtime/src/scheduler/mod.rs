@@ -1,0 +1,13 @@
+//! The scheduler: worker threads running goroutines, work stealing between
+//! them, and the runtimes that own them. `README.md` here explains how idle
+//! workers spin, sleep and are woken.
+
+mod idle;
+mod runtime;
+mod shared;
+mod worker;
+
+pub use runtime::{max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, Runtime};
+pub(crate) use runtime::{current_or_global, spawn_at};
+pub use shared::{PanicPolicy, MAX_PROCS};
+pub(crate) use shared::Shared;

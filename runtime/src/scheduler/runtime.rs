@@ -1,0 +1,349 @@
+//! `Runtime` and `Builder`: configuring and starting a scheduler, the
+//! process-wide global runtime, and the functions that act on "the current
+//! runtime" (the one whose worker runs the caller, else the global one).
+
+use std::io;
+use std::panic::Location;
+use std::sync::{Mutex, OnceLock};
+
+use super::shared::{Config, PanicPolicy, Shared, MAX_PROCS};
+use super::worker;
+use crate::join::{spawn_in, JoinHandle};
+use crate::stack::{self, DEFAULT_STACK_SIZE};
+
+/// The smallest stack a goroutine may be given.
+const MIN_STACK_SIZE: usize = 16 * 1024;
+
+static GLOBAL: OnceLock<&'static Shared> = OnceLock::new();
+/// Serialises starting the global runtime, and holds a `set_max_procs`
+/// made before it started.
+static GLOBAL_INIT: Mutex<Option<usize>> = Mutex::new(None);
+
+/// Configures and starts a runtime.
+///
+/// ```
+/// use goroutines_runtime::{Builder, PanicPolicy};
+/// let rt = Builder::new().max_procs(2).stack_size(128 * 1024).build().unwrap();
+/// assert_eq!(rt.block_on(|| 6 * 7), 42);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    max_procs: Option<usize>,
+    stack_size: Option<usize>,
+    panic_policy: PanicPolicy,
+    thread_name: String,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Defaults: `max_procs` from `GOMAXPROCS` or the number of CPUs, stack
+    /// size from `GOROUTINES_STACK_SIZE` or 256 KiB, panics caught.
+    pub fn new() -> Builder {
+        Builder { max_procs: None, stack_size: None, panic_policy: PanicPolicy::Catch, thread_name: "goroutines".into() }
+    }
+
+    /// Worker threads running goroutines (Go's `GOMAXPROCS`), 1 to 256.
+    pub fn max_procs(mut self, n: usize) -> Builder {
+        self.max_procs = Some(n);
+        self
+    }
+
+    /// Usable bytes of each goroutine's stack (at least 16 KiB; rounded up to
+    /// whole pages). Only touched pages cost memory.
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// What a panicking goroutine does to the process.
+    pub fn panic_policy(mut self, policy: PanicPolicy) -> Builder {
+        self.panic_policy = policy;
+        self
+    }
+
+    /// Prefix of the worker threads' names (`{name}-{index}`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Starts a runtime of its own. Its worker threads live until the
+    /// process exits (a started goroutine can live on no other thread).
+    pub fn build(self) -> io::Result<Runtime> {
+        let procs = match self.max_procs {
+            Some(0) | Some(MAX_PROCS..) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("max_procs must be between 1 and {MAX_PROCS}, got {}", self.max_procs.unwrap_or(0)),
+                ))
+            }
+            Some(n) => n,
+            None => env_max_procs().unwrap_or_else(num_cpu),
+        };
+        let stack_size = match self.stack_size {
+            Some(n) if n < MIN_STACK_SIZE => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("stack_size must be at least {MIN_STACK_SIZE} bytes, got {n}"),
+                ))
+            }
+            Some(n) => n,
+            None => env_stack_size().unwrap_or(DEFAULT_STACK_SIZE),
+        };
+        start(procs, Config { stack_size, panic_policy: self.panic_policy, thread_name: self.thread_name })
+    }
+
+    /// Starts the global runtime (the one `go!` uses outside any runtime)
+    /// with this configuration. Fails if it has already started.
+    pub fn build_global(self) -> io::Result<Runtime> {
+        let mut pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
+        if GLOBAL.get().is_some() {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "the global goroutine runtime has already started"));
+        }
+        let builder = match (self.max_procs, pending.take()) {
+            (None, Some(n)) => self.max_procs(n),
+            _ => self,
+        };
+        let rt = builder.build()?;
+        let _ = GLOBAL.set(rt.shared);
+        Ok(rt)
+    }
+}
+
+fn start(procs: usize, config: Config) -> io::Result<Runtime> {
+    crate::panic::install_hook();
+    stack::overflow::install();
+    let shared: &'static Shared = Box::leak(Box::new(Shared::new(config)));
+    shared.set_active(procs)?;
+    Ok(Runtime { shared })
+}
+
+/// Reads `GOMAXPROCS`; warns once and ignores it when it is not 1..=256.
+fn env_max_procs() -> Option<usize> {
+    let v = std::env::var("GOMAXPROCS").ok()?;
+    match v.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_PROCS).contains(&n) => Some(n),
+        _ => {
+            eprintln!("goroutines: ignoring GOMAXPROCS={v:?}: expected a whole number from 1 to {MAX_PROCS}");
+            None
+        }
+    }
+}
+
+/// Reads `GOROUTINES_STACK_SIZE` (bytes, or with a `k`/`m` suffix).
+fn env_stack_size() -> Option<usize> {
+    let v = std::env::var("GOROUTINES_STACK_SIZE").ok()?;
+    match parse_size(&v) {
+        Some(n) if n >= MIN_STACK_SIZE => Some(n),
+        _ => {
+            eprintln!(
+                "goroutines: ignoring GOROUTINES_STACK_SIZE={v:?}: expected bytes (at least {MIN_STACK_SIZE}), \
+                 optionally with a k or m suffix, e.g. 512k"
+            );
+            None
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim().to_ascii_lowercase();
+    let s = s.strip_suffix("ib").or_else(|| s.strip_suffix('b')).unwrap_or(&s);
+    let (digits, unit) = match s.char_indices().last()? {
+        (i, 'k') => (&s[..i], 1024),
+        (i, 'm') => (&s[..i], 1024 * 1024),
+        _ => (s, 1),
+    };
+    digits.trim().parse::<usize>().ok()?.checked_mul(unit)
+}
+
+/// The number of logical CPUs available to this process.
+pub fn num_cpu() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A handle to a runtime: its workers and its goroutines. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Runtime {
+    shared: &'static Shared,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("max_procs", &self.max_procs())
+            .field("num_goroutines", &self.num_goroutines())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// The global runtime, started on first use (from `GOMAXPROCS`,
+    /// `GOROUTINES_STACK_SIZE`, or a `Builder::build_global` made earlier).
+    pub fn global() -> Runtime {
+        Runtime { shared: global() }
+    }
+
+    /// The runtime running the caller, or the global one on other threads.
+    pub fn current() -> Runtime {
+        Runtime { shared: current_or_global() }
+    }
+
+    /// Spawns a goroutine on this runtime.
+    #[track_caller]
+    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_in(self.shared, f, Location::caller())
+    }
+
+    /// Runs `f` as a goroutine of this runtime and waits for its value; a
+    /// panic in `f` continues in the caller. From a goroutine, the caller
+    /// suspends while it waits; from a thread, it parks.
+    #[track_caller]
+    pub fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.spawn(f).join() {
+            Ok(v) => v,
+            Err(p) => p.resume(),
+        }
+    }
+
+    /// Worker threads that take new goroutines.
+    pub fn max_procs(&self) -> usize {
+        self.shared.active()
+    }
+
+    /// Changes the number of workers taking new goroutines and returns the
+    /// previous number. `0` only queries. Growing starts threads; shrinking
+    /// stops the extra workers from taking new goroutines, while the
+    /// goroutines already pinned to them finish there.
+    pub fn set_max_procs(&self, n: usize) -> usize {
+        if n == 0 {
+            return self.max_procs();
+        }
+        match self.shared.set_active(n) {
+            Ok(prev) => prev,
+            Err(e) => {
+                eprintln!("goroutines: set_max_procs({n}): could not start a worker thread: {e}");
+                self.max_procs()
+            }
+        }
+    }
+
+    /// Goroutines of this runtime that have been spawned and not ended.
+    pub fn num_goroutines(&self) -> usize {
+        self.shared.live()
+    }
+}
+
+fn global() -> &'static Shared {
+    if let Some(s) = GLOBAL.get() {
+        return s;
+    }
+    global_slow()
+}
+
+#[cold]
+fn global_slow() -> &'static Shared {
+    let mut pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = GLOBAL.get() {
+        return s;
+    }
+    let mut builder = Builder::new();
+    if let Some(n) = pending.take() {
+        builder = builder.max_procs(n);
+    }
+    let rt = match builder.build() {
+        Ok(rt) => rt,
+        Err(e) => crate::panic::fatal(&format!("cannot start the goroutine runtime: {e}")),
+    };
+    let _ = GLOBAL.set(rt.shared);
+    rt.shared
+}
+
+/// The runtime whose worker runs the caller, else the global one.
+pub(crate) fn current_or_global() -> &'static Shared {
+    worker::current_shared().unwrap_or_else(global)
+}
+
+pub(crate) fn spawn_at<F, T>(f: F, site: &'static Location<'static>) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_in(current_or_global(), f, site)
+}
+
+/// Spawns a goroutine running `f` on the current runtime and returns its
+/// handle; `go!` expands to this. Dropping the handle detaches it.
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_at(f, Location::caller())
+}
+
+/// Worker threads of the current runtime that take new goroutines (Go's
+/// `runtime.GOMAXPROCS(0)`).
+pub fn max_procs() -> usize {
+    if let Some(s) = worker::current_shared().or_else(|| GLOBAL.get().copied()) {
+        return s.active();
+    }
+    let pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    match GLOBAL.get() {
+        Some(s) => s.active(),
+        None => pending.or_else(env_max_procs).unwrap_or_else(num_cpu),
+    }
+}
+
+/// Sets the current runtime's number of workers taking new goroutines and
+/// returns the previous one (Go's `runtime.GOMAXPROCS(n)`); `0` only
+/// queries. Before the global runtime starts, this sets how many it starts
+/// with. See [`Runtime::set_max_procs`].
+pub fn set_max_procs(n: usize) -> usize {
+    if let Some(s) = worker::current_shared().or_else(|| GLOBAL.get().copied()) {
+        return Runtime { shared: s }.set_max_procs(n);
+    }
+    let mut pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = GLOBAL.get() {
+        drop(pending);
+        return Runtime { shared: s }.set_max_procs(n);
+    }
+    let prev = pending.or_else(env_max_procs).unwrap_or_else(num_cpu);
+    if n != 0 {
+        *pending = Some(n.min(MAX_PROCS));
+    }
+    prev
+}
+
+/// Goroutines of the current runtime that have been spawned and have not
+/// ended (Go's `runtime.NumGoroutine`). 0 before the global runtime starts.
+pub fn num_goroutines() -> usize {
+    worker::current_shared().or_else(|| GLOBAL.get().copied()).map_or(0, Shared::live)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn stack_sizes_parse_with_units() {
+        assert_eq!(parse_size("65536"), Some(65536));
+        assert_eq!(parse_size("512k"), Some(512 * 1024));
+        assert_eq!(parse_size("2M"), Some(2 * 1024 * 1024));
+        assert_eq!(parse_size("1MiB"), Some(1024 * 1024));
+        assert_eq!(parse_size("lots"), None);
+    }
+}

@@ -1,0 +1,250 @@
+//! One runtime's shared state: its workers' public halves, the global
+//! injector, idle coordination, the stack pool, and the admission queue.
+//!
+//! # Invariants
+//!
+//! 1. Deques and the injector hold only unstarted goroutines (stealable);
+//!    a worker's `remote` queue holds only goroutines pinned to it.
+//! 2. `workers[..started]` are initialised, and never change after; a
+//!    worker slot is filled before its index is published in `started`
+//!    (Release, paired with Acquire readers).
+//! 3. Workers `>= active` take no new goroutines: they run only what is
+//!    pinned to them (set_max_procs shrinking never migrates a started
+//!    goroutine, which would break pinning).
+//! 4. A goroutine refused a stack waits in `admission`; each goroutine that
+//!    ends admits one back into a run queue.
+//! 5. `records` holds finished goroutine records that nobody refers to
+//!    (goroutine.rs invariant 4), passed between workers' free lists in
+//!    batches: a worker that spawns more than it finishes takes from it, one
+//!    that finishes more gives to it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::thread::Thread;
+
+use crossbeam_deque::{Injector, Steal, Stealer};
+
+use super::idle::Idle;
+use super::worker;
+use crate::goroutine::GoRef;
+use crate::stack::StackPool;
+
+/// Recycled goroutine records the shared pool keeps.
+const RECORD_POOL: usize = 4096;
+
+/// The most worker threads one runtime may have.
+pub const MAX_PROCS: usize = 256;
+
+/// What a runtime does when a goroutine panics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PanicPolicy {
+    /// Report the panic (goroutine id, spawn site, message) and hand it to
+    /// the goroutine's `JoinHandle::join` as `Err`; the program goes on.
+    #[default]
+    Catch,
+    /// Go's policy: report the panic, then abort the process.
+    Abort,
+}
+
+pub(crate) struct Config {
+    pub(crate) stack_size: usize,
+    pub(crate) panic_policy: PanicPolicy,
+    pub(crate) thread_name: String,
+}
+
+/// The half of a worker other threads may touch.
+pub(crate) struct WorkerShared {
+    /// Steals unstarted goroutines from the worker's deque.
+    pub(crate) stealer: Stealer<GoRef>,
+    /// Goroutines pinned to this worker, woken from other threads.
+    pub(crate) remote: Injector<GoRef>,
+    /// The worker's thread, set by the thread itself when it starts.
+    pub(crate) thread: OnceLock<Thread>,
+    /// The worker is asleep or about to be (Dekker flag, idle.rs inv. 3).
+    pub(crate) sleeping: AtomicBool,
+}
+
+impl WorkerShared {
+    /// Wakes the worker if it sleeps; call after pushing to `remote`.
+    pub(crate) fn notify(&self) {
+        // Pairs with the fence between `sleeping = true` and the worker's
+        // last look at `remote`: either it sees our push or we see it asleep.
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) {
+            if let Some(t) = self.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+}
+
+pub struct Shared {
+    workers: Box<[OnceLock<WorkerShared>]>,
+    /// Workers whose slot is filled and thread started (invariant 2).
+    started: AtomicUsize,
+    /// max_procs: workers taking new goroutines (invariant 3).
+    active: AtomicUsize,
+    /// Serialises starting workers.
+    grow: Mutex<()>,
+    /// New goroutines spawned from outside this runtime's workers.
+    pub(crate) injector: Injector<GoRef>,
+    pub(crate) idle: Idle,
+    pub(crate) stacks: StackPool,
+    admission: Mutex<VecDeque<GoRef>>,
+    admission_len: AtomicUsize,
+    /// Goroutines spawned and not yet ended.
+    live: AtomicUsize,
+    /// Recycled goroutine records (invariant 5).
+    records: Mutex<Vec<GoRef>>,
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Shared {
+        Shared {
+            workers: (0..MAX_PROCS).map(|_| OnceLock::new()).collect(),
+            started: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            grow: Mutex::new(()),
+            injector: Injector::new(),
+            idle: Idle::new(),
+            stacks: StackPool::new(config.stack_size),
+            admission: Mutex::new(VecDeque::new()),
+            admission_len: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
+            records: Mutex::new(Vec::new()),
+            config,
+        }
+    }
+
+    pub(crate) fn slot(&self, i: usize) -> &OnceLock<WorkerShared> {
+        &self.workers[i]
+    }
+
+    pub(crate) fn worker(&self, i: usize) -> &WorkerShared {
+        self.workers[i].get().expect("worker index below `started`")
+    }
+
+    /// Number of worker threads started (some may be inactive).
+    pub(crate) fn started(&self) -> usize {
+        self.started.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn active(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Sets how many workers take new goroutines, starting threads as needed.
+    /// Returns the previous value. `n` is clamped to `1..=MAX_PROCS`.
+    pub(crate) fn set_active(&'static self, n: usize) -> std::io::Result<usize> {
+        let n = n.clamp(1, MAX_PROCS);
+        let _g = self.grow.lock().unwrap_or_else(|e| e.into_inner());
+        let mut started = self.started.load(Ordering::Relaxed);
+        while started < n {
+            worker::start(self, started)?;
+            started += 1;
+            // Invariant 2: the slot was filled by `start`.
+            self.started.store(started, Ordering::Release);
+        }
+        let prev = self.active.swap(n, Ordering::Relaxed);
+        // Workers that just became active may be asleep while work waits.
+        for i in 0..n.min(started) {
+            self.worker(i).notify();
+        }
+        Ok(prev)
+    }
+
+    /// Queues a goroutine that has never run: on the calling worker's deque
+    /// when a goroutine of this runtime spawns it, else on the injector.
+    pub(crate) fn submit(&'static self, g: GoRef) {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        if let Err(g) = worker::push_new_local(self, g) {
+            self.injector.push(g);
+        }
+        self.notify_idle();
+    }
+
+    /// Stealable work was pushed: wake a sleeping worker unless one spins.
+    pub(crate) fn notify_idle(&self) {
+        if let Some(w) = self.idle.worker_to_wake() {
+            let ws = self.worker(w);
+            if let Some(t) = ws.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Queues a woken goroutine on its home worker (goroutine.rs inv. 3).
+    pub(crate) fn schedule_woken(&'static self, g: GoRef) {
+        let home = g.home();
+        if let Err(g) = worker::push_woken_local(self, home, g) {
+            let ws = self.worker(home);
+            ws.remote.push(g);
+            ws.notify();
+        }
+    }
+
+    /// Whether any stealable work is queued anywhere in this runtime.
+    pub(crate) fn has_stealable(&self) -> bool {
+        !self.injector.is_empty() || (0..self.started()).any(|i| !self.worker(i).stealer.is_empty())
+    }
+
+    /// Takes one goroutine from the injector, moving a batch to `dest`.
+    pub(crate) fn steal_injector(&self, dest: &crossbeam_deque::Worker<GoRef>) -> Option<GoRef> {
+        loop {
+            match self.injector.steal_batch_and_pop(dest) {
+                Steal::Success(g) => return Some(g),
+                Steal::Empty => return None,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    /// Invariant 4: a goroutine that could get no stack waits here.
+    pub(crate) fn defer_admission(&self, g: GoRef) {
+        let mut q = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_back(g);
+        self.admission_len.store(q.len(), Ordering::Relaxed);
+    }
+
+    /// A goroutine ended: hands one waiting goroutine back to the caller.
+    pub(crate) fn next_admitted(&self) -> Option<GoRef> {
+        if self.admission_len.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut q = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+        let g = q.pop_front();
+        self.admission_len.store(q.len(), Ordering::Relaxed);
+        g
+    }
+
+    /// A recycled goroutine record for a spawn on this thread, if one is at hand.
+    pub(crate) fn take_record(&self) -> Option<GoRef> {
+        worker::take_record(self)
+    }
+
+    /// Moves up to `n` recycled records from the shared pool into `into`.
+    pub(crate) fn take_records(&self, into: &mut Vec<GoRef>, n: usize) {
+        let mut pool = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        let at = pool.len().saturating_sub(n);
+        into.extend(pool.drain(at..));
+    }
+
+    /// Gives recycled records to the shared pool, which keeps at most
+    /// `RECORD_POOL`; the rest are freed.
+    pub(crate) fn give_records(&self, from: impl Iterator<Item = GoRef>) {
+        let mut pool = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        let room = RECORD_POOL.saturating_sub(pool.len());
+        pool.extend(from.take(room));
+    }
+
+    /// A goroutine ended.
+    pub(crate) fn goroutine_ended(&self) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}

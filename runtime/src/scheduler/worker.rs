@@ -1,0 +1,422 @@
+//! A worker thread: its private queues and its run loop.
+//!
+//! Each worker owns
+//! - `deque`: unstarted goroutines spawned by its goroutines (FIFO; other
+//!   workers steal from the other end through `WorkerShared::stealer`);
+//! - `runnext`: the goroutine one of its goroutines just woke, run next (Go's
+//!   `runnext`: a message passed between two goroutines of one worker costs
+//!   a switch, not a trip through the queues);
+//! - `ready`: its started (pinned) goroutines that are runnable, woken on
+//!   this thread or yielded;
+//! - `WorkerShared::remote`: its pinned goroutines woken from other threads;
+//! - a cache of stacks.
+//!
+//! Picking order: every 61st pick looks at the injector, the deque and the
+//! remote queue first (Go's fairness check: new goroutines and remote wakes
+//! make progress while pinned goroutines keep each other busy); otherwise
+//! `runnext` (at most `RUNNEXT_STREAK` times in a row, so a ping-ponging pair
+//! cannot starve the rest), `ready`, `remote`, `deque`, the injector, then
+//! stealing from other workers; then spinning, then sleeping (idle.rs).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io;
+use std::panic::AssertUnwindSafe;
+use std::ptr;
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use corosensei::CoroutineResult;
+use crossbeam_deque::{Injector, Steal, Worker as Deque};
+
+use super::shared::{Shared, WorkerShared};
+use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
+use crate::stack::{overflow, GuardedStack};
+
+/// How many times in a row `runnext` may be taken before `ready` gets a turn.
+const RUNNEXT_STREAK: u32 = 32;
+/// Recycled goroutine records a worker keeps; past this, half go to the
+/// shared pool.
+const LOCAL_RECORDS: usize = 256;
+/// Rounds a spinning worker looks for work before it sleeps.
+const SPIN_ROUNDS: u32 = 64;
+
+thread_local! {
+    /// The worker running on this thread, if any; set once when the worker
+    /// thread starts, for the life of the thread.
+    static WORKER: Cell<*const Worker> = const { Cell::new(ptr::null()) };
+}
+
+pub(crate) struct Worker {
+    index: usize,
+    shared: &'static Shared,
+    me: &'static WorkerShared,
+    deque: Deque<GoRef>,
+    runnext: Cell<Option<GoRef>>,
+    runnext_streak: Cell<u32>,
+    ready: RefCell<VecDeque<GoRef>>,
+    /// Whether a goroutine is being resumed right now (so a wake on this
+    /// thread comes from a goroutine and goes to `runnext`).
+    in_goroutine: Cell<bool>,
+    tick: Cell<u32>,
+    stacks: RefCell<Vec<GuardedStack>>,
+    /// Finished goroutine records, ready for reuse (shared.rs invariant 5).
+    records: RefCell<Vec<GoRef>>,
+    rng: Cell<u64>,
+}
+
+/// Runs `f` with this thread's worker if it belongs to `shared`.
+fn with_worker<R>(shared: &Shared, f: impl FnOnce(&Worker) -> R) -> Option<R> {
+    let p = WORKER.try_with(|w| w.get()).unwrap_or(ptr::null());
+    // SAFETY: WORKER is set once by `run` to a Worker that lives on that
+    // thread's stack frame for the rest of the thread's life (`run` never
+    // returns), so a non-null pointer read on this thread is valid.
+    let w = unsafe { p.as_ref() }?;
+    if ptr::eq(w.shared, shared) {
+        Some(f(w))
+    } else {
+        None
+    }
+}
+
+/// The runtime whose worker runs on this thread.
+pub(crate) fn current_shared() -> Option<&'static Shared> {
+    let p = WORKER.try_with(|w| w.get()).unwrap_or(ptr::null());
+    // SAFETY: as in `with_worker`.
+    unsafe { p.as_ref() }.map(|w| w.shared)
+}
+
+/// Spawn from a goroutine of `shared`: push to this worker's deque.
+pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
+    let mut g = Some(g);
+    let pushed = with_worker(shared, |w| {
+        if w.index < shared.active() {
+            if let Some(g) = g.take() {
+                w.deque.push(g);
+            }
+        }
+    });
+    match (pushed, g) {
+        (Some(()), None) => Ok(()),
+        (_, Some(g)) => Err(g),
+        (None, None) => unreachable!("goroutine taken without a worker"),
+    }
+}
+
+/// A recycled goroutine record from this thread's worker, refilled from the
+/// shared pool in batches. `None` off the runtime's workers.
+pub(crate) fn take_record(shared: &Shared) -> Option<GoRef> {
+    with_worker(shared, |w| {
+        let mut records = w.records.borrow_mut();
+        if records.is_empty() {
+            shared.take_records(&mut records, LOCAL_RECORDS / 4);
+        }
+        records.pop()
+    })
+    .flatten()
+}
+
+/// Wake on the home worker's own thread: `runnext` if a goroutine woke it,
+/// else `ready`. `Err` gives the goroutine back when this thread is not
+/// worker `home` of `shared`.
+pub(crate) fn push_woken_local(shared: &Shared, home: usize, g: GoRef) -> Result<(), GoRef> {
+    let mut g = Some(g);
+    with_worker(shared, |w| {
+        if w.index == home {
+            if let Some(g) = g.take() {
+                w.push_woken(g);
+            }
+        }
+    });
+    match g {
+        None => Ok(()),
+        Some(g) => Err(g),
+    }
+}
+
+/// Starts worker `index` of `shared`: fills its slot, then spawns its thread.
+pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
+    let deque = Deque::new_fifo();
+    let slot = WorkerShared {
+        stealer: deque.stealer(),
+        remote: Injector::new(),
+        thread: OnceLock::new(),
+        sleeping: AtomicBool::new(false),
+    };
+    let me: &'static WorkerShared = match shared.slot(index).set(slot) {
+        Ok(()) => shared.slot(index).get().expect("just set"),
+        Err(_) => unreachable!("worker {index} started twice"),
+    };
+    std::thread::Builder::new()
+        .name(format!("{}-{index}", shared.config.thread_name))
+        .spawn(move || {
+            let _ = me.thread.set(std::thread::current());
+            overflow::prepare_thread();
+            let worker = Worker {
+                index,
+                shared,
+                me,
+                deque,
+                runnext: Cell::new(None),
+                runnext_streak: Cell::new(0),
+                ready: RefCell::new(VecDeque::new()),
+                in_goroutine: Cell::new(false),
+                tick: Cell::new(0),
+                stacks: RefCell::new(Vec::new()),
+                records: RefCell::new(Vec::new()),
+                rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+            };
+            WORKER.with(|w| w.set(&worker));
+            worker.run()
+        })?;
+    Ok(())
+}
+
+impl Worker {
+    fn is_active(&self) -> bool {
+        self.index < self.shared.active()
+    }
+
+    fn run(&self) -> ! {
+        loop {
+            let next = self.find_local().or_else(|| self.find_global()).or_else(|| self.idle());
+            if let Some(g) = next {
+                self.resume(g);
+            }
+        }
+    }
+
+    fn push_woken(&self, g: GoRef) {
+        if self.in_goroutine.get() {
+            if let Some(old) = self.runnext.replace(Some(g)) {
+                self.ready.borrow_mut().push_back(old);
+            }
+        } else {
+            self.ready.borrow_mut().push_back(g);
+        }
+    }
+
+    /// Moves goroutines woken from other threads into `ready`.
+    fn drain_remote(&self) -> bool {
+        let mut any = false;
+        let mut ready = self.ready.borrow_mut();
+        loop {
+            match self.me.remote.steal() {
+                Steal::Success(g) => {
+                    ready.push_back(g);
+                    any = true;
+                }
+                Steal::Empty => return any,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    /// Work on this worker's own queues (and, every 61st pick, the injector).
+    fn find_local(&self) -> Option<GoRef> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % 61 == 0 {
+            if self.is_active() {
+                if let Some(g) = self.shared.steal_injector(&self.deque) {
+                    return Some(g);
+                }
+            }
+            if let Some(g) = self.deque.pop() {
+                return Some(g);
+            }
+            self.drain_remote();
+        }
+        if let Some(g) = self.runnext.take() {
+            let streak = self.runnext_streak.get();
+            if streak < RUNNEXT_STREAK {
+                self.runnext_streak.set(streak + 1);
+                return Some(g);
+            }
+            self.ready.borrow_mut().push_back(g);
+        }
+        self.runnext_streak.set(0);
+        if let Some(g) = self.ready.borrow_mut().pop_front() {
+            return Some(g);
+        }
+        if self.drain_remote() {
+            if let Some(g) = self.ready.borrow_mut().pop_front() {
+                return Some(g);
+            }
+        }
+        self.deque.pop()
+    }
+
+    /// New goroutines from the injector or other workers' deques.
+    fn find_global(&self) -> Option<GoRef> {
+        if !self.is_active() {
+            return None;
+        }
+        if let Some(g) = self.shared.steal_injector(&self.deque) {
+            return Some(g);
+        }
+        let n = self.shared.started();
+        if n <= 1 {
+            return None;
+        }
+        let start = (self.next_rand() % n as u64) as usize;
+        for k in 0..n {
+            let victim = (start + k) % n;
+            if victim == self.index {
+                continue;
+            }
+            let stealer = &self.shared.worker(victim).stealer;
+            loop {
+                match stealer.steal_batch_and_pop(&self.deque) {
+                    Steal::Success(g) => return Some(g),
+                    Steal::Empty => break,
+                    Steal::Retry => {}
+                }
+            }
+        }
+        None
+    }
+
+    fn next_rand(&self) -> u64 {
+        // xorshift64*: victim choice needs spread, not quality.
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn has_local_work(&self) -> bool {
+        self.runnext_has() || !self.ready.borrow().is_empty() || !self.me.remote.is_empty() || !self.deque.is_empty()
+    }
+
+    fn runnext_has(&self) -> bool {
+        let g = self.runnext.take();
+        let has = g.is_some();
+        self.runnext.set(g);
+        has
+    }
+
+    /// Nothing to run: spin a while looking for work, then sleep (idle.rs).
+    fn idle(&self) -> Option<GoRef> {
+        let idle = &self.shared.idle;
+        let mut spinning = self.is_active() && idle.start_spinning(self.shared.active());
+        loop {
+            if spinning {
+                for round in 0..SPIN_ROUNDS {
+                    if let Some(g) = self.find_local().or_else(|| self.find_global()) {
+                        // idle.rs invariant 2.
+                        if idle.stop_spinning() {
+                            self.shared.notify_idle();
+                        }
+                        return Some(g);
+                    }
+                    if round < SPIN_ROUNDS / 2 {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+                idle.stop_spinning();
+            }
+            // Announce, fence, look once more (idle.rs invariant 3).
+            let active = self.is_active();
+            self.me.sleeping.store(true, Ordering::SeqCst);
+            if active {
+                idle.add_sleeper(self.index);
+            }
+            fence(Ordering::SeqCst);
+            let work = self.has_local_work() || (active && self.shared.has_stealable());
+            if !work {
+                std::thread::park();
+            }
+            self.me.sleeping.store(false, Ordering::SeqCst);
+            // Not on the list any more: a pusher took us off and counted us
+            // as spinning on our behalf.
+            spinning = active && !idle.remove_sleeper(self.index);
+            if !spinning {
+                return None;
+            }
+        }
+    }
+
+    /// Runs `g` until it parks, yields or ends. The caller popped `g` from
+    /// one of this worker's queues, so it is `g`'s holder.
+    fn resume(&self, g: GoRef) {
+        // SAFETY: we popped `g` from our own queues: we are its single holder
+        // (goroutine.rs invariant 1), and a started goroutine is only ever
+        // queued on its home worker, which is us (invariant 2).
+        let body = unsafe { g.body_mut() };
+        if let Body::Unstarted = body {
+            let stack = self.shared.stacks.acquire(&mut self.stacks.borrow_mut());
+            let Some(stack) = stack else {
+                self.shared.defer_admission(g);
+                return;
+            };
+            g.set_home(self.index);
+            g.guard_page.store(stack.guard().0, Ordering::Relaxed);
+            *body = Body::Started(GoCoroutine::with_stack(stack, |y: &GoYielder, ()| {
+                // The job catches the user's panic itself (join.rs); what
+                // could still escape is a panic while dropping a panic
+                // payload, and that must not unwind into the scheduler.
+                let run = AssertUnwindSafe(|| {
+                    current::with_running(|g| {
+                        if let Some(g) = g {
+                            // SAFETY: home thread, this goroutine's own first
+                            // run: nobody else reads or writes `yielder` now,
+                            // and this is the one call of `run`.
+                            unsafe {
+                                *g.yielder.get() = y;
+                                g.job.run();
+                            }
+                        }
+                    })
+                });
+                if std::panic::catch_unwind(run).is_err() {
+                    crate::panic::fatal("a panic escaped a goroutine's panic handling");
+                }
+            }));
+        }
+        let Body::Started(co) = body else {
+            unreachable!("goroutine {} queued after it ended", g.id);
+        };
+        current::set_running(Some(&g));
+        self.in_goroutine.set(true);
+        let result = co.resume(());
+        self.in_goroutine.set(false);
+        current::set_running(None);
+        match result {
+            CoroutineResult::Yield(Suspend::Park) => {}
+            CoroutineResult::Yield(Suspend::Yield) => self.ready.borrow_mut().push_back(g),
+            CoroutineResult::Return(()) => self.finish(g),
+        }
+    }
+
+    /// `g` ended: its stack goes back to the pool, and one goroutine waiting
+    /// for a stack (if any) is admitted onto this worker.
+    fn finish(&self, g: GoRef) {
+        // SAFETY: as in `resume`: we are the holder, on the home thread.
+        let body = unsafe { g.body_mut() };
+        if let Body::Started(co) = std::mem::replace(body, Body::Finished) {
+            self.shared.stacks.release(co.into_stack(), &mut self.stacks.borrow_mut());
+        }
+        self.shared.goroutine_ended();
+        if let Some(record) = Goroutine::recycle(g) {
+            let mut records = self.records.borrow_mut();
+            records.push(record);
+            if records.len() > LOCAL_RECORDS {
+                let half = records.len() / 2;
+                self.shared.give_records(records.drain(..half));
+            }
+        }
+        if let Some(next) = self.shared.next_admitted() {
+            if self.is_active() {
+                self.deque.push(next);
+            } else {
+                self.shared.injector.push(next);
+            }
+            self.shared.notify_idle();
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! One goroutine stack: an anonymous mapping with a guard page below it.
+//!
+//! Layout (addresses grow upwards):
+//!
+//! ```text
+//! lowest                                                        highest
+//! | guard page (PROT_NONE) | usable stack (PROT_READ|WRITE) ... | <- base
+//! ^ limit                  ^ guard_end
+//! ```
+//!
+//! The mapping is reserved with `PROT_NONE` and the usable part is then made
+//! writable, so each stack costs two kernel memory maps (VMAs): that is the
+//! figure the admission limit in `pool.rs` counts. Pages are committed by the
+//! kernel on first touch; `trim` hands the deep pages back (`MADV_DONTNEED`)
+//! when a goroutine that went deep has ended.
+//!
+//! This is one of the few modules with `unsafe`: it talks to `mmap` and hands
+//! corosensei the bounds of memory it will run code on.
+
+use std::io;
+use std::ptr;
+
+use corosensei::stack::{Stack, StackPointer};
+
+/// The page size, read once.
+pub(crate) fn page_size() -> usize {
+    use std::sync::OnceLock;
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions; it only reads a constant.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if n > 0 && (n as usize).is_power_of_two() {
+            n as usize
+        } else {
+            4096
+        }
+    })
+}
+
+/// How much of the top of a stack stays committed across reuse. A returned
+/// stack whose goroutine reached deeper than this is trimmed back to it.
+pub(crate) const KEEP_COMMITTED: usize = 32 * 1024;
+
+/// An owned, guard-paged stack. Dropping it unmaps it.
+pub(crate) struct GuardedStack {
+    /// Lowest address of the mapping (start of the guard page).
+    limit: usize,
+    /// Length of the whole mapping, guard page included.
+    len: usize,
+}
+
+impl GuardedStack {
+    /// Maps a stack with `size` usable bytes (rounded up to whole pages) and
+    /// a guard page below them.
+    pub(crate) fn new(size: usize) -> io::Result<GuardedStack> {
+        let page = page_size();
+        let usable = size
+            .max(corosensei::stack::MIN_STACK_SIZE)
+            .checked_add(page - 1)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "stack size overflows"))?
+            & !(page - 1);
+        let len = usable + page;
+        // SAFETY: an anonymous private mapping at an address of the kernel's
+        // choosing touches no existing memory. MAP_NORESERVE: pages are
+        // committed on touch, so a deep-but-idle stack costs only address space.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // From here on, dropping `stack` unmaps the reservation.
+        let stack = GuardedStack { limit: base as usize, len };
+        // SAFETY: [limit + page, limit + len) lies inside the mapping we just
+        // made and own; making it writable leaves the guard page PROT_NONE.
+        let rc = unsafe {
+            libc::mprotect(
+                (stack.limit + page) as *mut libc::c_void,
+                usable,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// Usable bytes (the guard page excluded).
+    pub(crate) fn usable_size(&self) -> usize {
+        self.len - page_size()
+    }
+
+    /// The guard page's address range `[start, end)`.
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        (self.limit, self.limit + page_size())
+    }
+
+    /// Highest address: the stack grows down from here.
+    fn top(&self) -> usize {
+        self.limit + self.len
+    }
+
+    /// Whether the goroutine that last ran on this stack reached deeper than
+    /// [`KEEP_COMMITTED`]. Reads a few words just below that depth: frames
+    /// leave return addresses and saved registers behind, while pages never
+    /// touched (or trimmed) read as zero. A miss only costs memory, never
+    /// correctness.
+    pub(crate) fn went_deep(&self) -> bool {
+        if self.usable_size() <= KEEP_COMMITTED {
+            return false;
+        }
+        let probe_top = self.top() - KEEP_COMMITTED;
+        let probe_len = page_size().min(self.usable_size() - KEEP_COMMITTED);
+        let words = probe_len / std::mem::size_of::<usize>();
+        // 16 words spread over the page below the kept region.
+        (0..16).any(|i| {
+            let addr = probe_top - (i * words / 16 + 1) * std::mem::size_of::<usize>();
+            // SAFETY: `addr` is word-aligned and inside the writable part of
+            // our own mapping (above the guard page); no coroutine runs on
+            // this stack while the pool holds it, so nothing writes it
+            // concurrently. A volatile read: the value is written by code the
+            // compiler cannot see.
+            unsafe { ptr::read_volatile(addr as *const usize) != 0 }
+        })
+    }
+
+    /// Returns every page below the kept top region to the kernel; they read
+    /// as zero and are committed again on the next touch.
+    pub(crate) fn trim(&self) {
+        let start = self.limit + page_size();
+        let end = self.top() - KEEP_COMMITTED;
+        if end > start {
+            // SAFETY: [start, end) is inside our writable mapping and no code
+            // runs on this stack now (it is between owners). MADV_DONTNEED on
+            // private anonymous memory only drops contents.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+}
+
+impl Drop for GuardedStack {
+    fn drop(&mut self) {
+        // SAFETY: we own the whole mapping [limit, limit + len) and no coroutine
+        // runs on it (a stack is dropped only from the pool or after its
+        // coroutine finished).
+        unsafe {
+            libc::munmap(self.limit as *mut libc::c_void, self.len);
+        }
+    }
+}
+
+// SAFETY: (Stack contract) the mapping has a PROT_NONE guard page below the
+// usable region, which is at least MIN_STACK_SIZE bytes; base and limit are
+// page-aligned, hence STACK_ALIGNMENT-aligned, and nonzero (mmap never
+// returns address 0 for a non-fixed mapping).
+unsafe impl Stack for GuardedStack {
+    fn base(&self) -> StackPointer {
+        StackPointer::new(self.top()).expect("mapping is never at address 0")
+    }
+
+    fn limit(&self) -> StackPointer {
+        StackPointer::new(self.limit).expect("mapping is never at address 0")
+    }
+}
+
+// SAFETY: a GuardedStack is plain owned memory (like a Box<[u8]>): moving it
+// to another thread or sharing &GuardedStack (which only reads its bounds) is
+// fine. The pinning rule keeps any *coroutine* running on it on one thread.
+unsafe impl Send for GuardedStack {}
+// SAFETY: see Send; `&self` methods only read the bounds or the memory of a
+// stack nobody runs on.
+unsafe impl Sync for GuardedStack {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_stack_is_not_deep_and_trims() {
+        let s = GuardedStack::new(256 * 1024).unwrap();
+        assert_eq!(s.usable_size(), 256 * 1024);
+        assert!(!s.went_deep());
+        // Touch a word well below the kept region.
+        let addr = s.top() - KEEP_COMMITTED - 8;
+        // SAFETY: inside the writable part of a stack nobody runs on.
+        unsafe { ptr::write_volatile(addr as *mut usize, 0xdead_beef) };
+        assert!(s.went_deep());
+        s.trim();
+        assert!(!s.went_deep());
+    }
+}

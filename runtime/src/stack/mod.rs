@@ -1,0 +1,16 @@
+//! Goroutine stacks: guard-paged mappings, their pool and admission limit,
+//! and the signal handler that turns an overflow into a message.
+
+mod guarded;
+pub(crate) mod overflow;
+mod pool;
+
+pub(crate) use guarded::GuardedStack;
+pub(crate) use pool::{live_stacks, stack_limit, StackPool};
+
+/// Default usable size of a goroutine stack. Virtual: only touched pages are
+/// committed, so a parked goroutine that went 3 KiB deep costs one page. 256
+/// KiB runs ordinary code in debug builds (formatting, collections, a few
+/// levels of recursion: `tests/stack.rs` pins that); raise it with
+/// `Builder::stack_size` or `GOROUTINES_STACK_SIZE` for deep recursion.
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;

@@ -1,0 +1,127 @@
+//! # goroutines
+//!
+//! Go's concurrency model for Rust: `go!` starts a goroutine, goroutines
+//! block cheaply, and everything is plain synchronous Rust (no `async`, no
+//! `.await`) that the compiler checks for data races.
+//!
+//! A goroutine is a *stackful coroutine*, not an OS thread and not a future.
+//! Blocking in a runtime primitive ([`WaitGroup::wait`],
+//! [`JoinHandle::join`], …) suspends the goroutine and frees its worker
+//! thread, so tens of thousands of blocked goroutines run on
+//! [`max_procs()`] threads.
+//!
+//! ```
+//! use goroutines::prelude::*;
+//!
+//! fn fib(n: u64) -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+//!
+//! #[goroutines::main]
+//! fn main() {
+//!     let wg = WaitGroup::new();
+//!     for i in 0..3 {
+//!         wg.add(1);
+//!         let wg = wg.clone();
+//!         go!(move || {
+//!             println!("hello from goroutine {i}");
+//!             wg.done();
+//!         });
+//!     }
+//!     wg.wait();
+//!
+//!     let h: JoinHandle<u64> = go!(fib(20));   // call form: arguments evaluated now
+//!     assert_eq!(h.join().unwrap(), 6765);
+//!
+//!     let words = vec!["a", "b"];
+//!     scope(|s| {
+//!         s.go(|| println!("borrowed: {:?}", words));   // scoped goroutines may borrow
+//!     });
+//! }
+//! ```
+//!
+//! ## How it runs
+//!
+//! - **Scheduler**: [`max_procs()`] worker threads (default: the number of
+//!   CPUs; `GOMAXPROCS` is honoured; [`set_max_procs`]), work stealing with a
+//!   `runnext` slot as in Go.
+//! - **Pinned after first run**: a goroutine that has not started may run on
+//!   any worker; once started it stays on that worker's thread for life. So a
+//!   `thread_local!`, an `Rc` or a `std::sync::MutexGuard` held across a
+//!   blocking call never changes thread.
+//! - **Stacks**: 256 KiB of virtual memory each (pages committed on touch,
+//!   guard page below, pooled); `GOROUTINES_STACK_SIZE` or
+//!   [`Builder::stack_size`] changes it. An overflow stops the process with
+//!   `goroutine N (spawned at FILE:LINE) has overflowed its stack of S bytes`.
+//!   Each stack costs two kernel memory maps; when `vm.max_map_count` would
+//!   be exceeded, new goroutines wait for a stack instead of failing.
+//! - **No preemption**: a goroutine runs until it blocks in a runtime
+//!   primitive, calls [`yield_now`], or ends. Foreign blocking calls
+//!   (`std::thread::sleep`, std I/O, `std::sync::Mutex`) block the worker.
+//! - **Panics** are caught at the goroutine boundary, reported as
+//!   `goroutine N (spawned at FILE:LINE) panicked at …`, and returned by
+//!   [`JoinHandle::join`] as [`Panicked`]; [`Builder::panic_policy`] can
+//!   choose Go's policy (abort the process).
+
+extern crate self as goroutines;
+
+/// Starts a goroutine and returns its [`JoinHandle`].
+///
+/// Three forms:
+/// - `go!(f(a, b))` / `go!(obj.method(a))`: the call form. Callee, receiver
+///   and arguments are evaluated now, in the caller, as Go's `go f(x)` does;
+///   the call runs in the new goroutine.
+/// - `go!({ ... })`: the block form, a `move` block.
+/// - `go!(move || ...)`: the closure form.
+///
+/// The goroutine records where `go!` was written (its spawn site), which
+/// panic reports and overflow messages name. Dropping the handle detaches
+/// the goroutine.
+pub use goroutines_macros::go;
+/// Runs `main` as a goroutine on the global runtime and waits for it.
+pub use goroutines_macros::main;
+/// Runs a test's body as a goroutine on the global runtime.
+pub use goroutines_macros::test;
+
+pub use goroutines_runtime::{
+    goroutine_id, max_procs, num_cpu, num_goroutines, scope, set_max_procs, spawn, yield_now, Builder, JoinHandle,
+    PanicPolicy, Panicked, Runtime, Scope, ScopedJoinHandle, WaitGroup, DEFAULT_STACK_SIZE, MAX_PROCS,
+};
+
+/// Goroutine-aware synchronisation: contenders suspend their goroutine (or
+/// park their thread); they never block a worker.
+pub mod sync {
+    pub use goroutines_runtime::sync::*;
+}
+
+/// What ordinary programs use: `use goroutines::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        go, goroutine_id, max_procs, num_goroutines, scope, set_max_procs, yield_now, JoinHandle, WaitGroup,
+    };
+}
+
+/// What the macros expand to. Not public API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    pub use goroutines_runtime::spawn;
+
+    /// `#[goroutines::main]`: runs `body` as a goroutine of the global
+    /// runtime; the main thread waits for it. A panic continues in `main`.
+    #[track_caller]
+    pub fn run_main<F, T>(body: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        goroutines_runtime::Runtime::global().block_on(body)
+    }
+
+    /// `#[goroutines::test]`: runs the test body as a goroutine.
+    #[track_caller]
+    pub fn run_test<F, T>(body: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        goroutines_runtime::Runtime::global().block_on(body)
+    }
+}
