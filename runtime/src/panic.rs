@@ -67,7 +67,12 @@ pub(crate) fn caught(payload: Box<dyn Any + Send>) -> Panicked {
             "goroutine {id} (spawned at {site}) panicked, and the runtime's panic policy is Abort"
         ));
     }
-    Panicked { id, site, message, payload: Mutex::new(Some(payload)) }
+    Panicked {
+        id,
+        site,
+        message,
+        payload: Mutex::new(Some(payload)),
+    }
 }
 
 /// Prints `fatal error: {msg}` and aborts the process.
@@ -106,7 +111,10 @@ impl Panicked {
     /// The panic payload, for `std::panic::resume_unwind`.
     pub fn into_panic(self) -> Box<dyn Any + Send> {
         let message = self.message;
-        self.payload.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Box::new(message))
+        self.payload
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Box::new(message))
     }
 
     /// Continues the panic on the calling goroutine or thread.
@@ -117,7 +125,11 @@ impl Panicked {
 
 impl fmt::Display for Panicked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "goroutine {} (spawned at {}) panicked: {}", self.id, self.site, self.message)
+        write!(
+            f,
+            "goroutine {} (spawned at {}) panicked: {}",
+            self.id, self.site, self.message
+        )
     }
 }
 

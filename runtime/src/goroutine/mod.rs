@@ -60,7 +60,7 @@ pub(crate) type GoRef = Arc<Goroutine>;
 pub(crate) enum Suspend {
     /// Parked: a waker will queue it again (invariant 3).
     Park,
-    /// `yield_now`: the worker queues it at the back of its ready queue.
+    /// `yield_now`: the worker queues it behind all its other work.
     Yield,
 }
 
@@ -213,7 +213,10 @@ impl Goroutine {
         }
         // Release/Acquire pairs with `wake`: the waker that sees PARKED sees
         // everything the goroutine did before parking.
-        match self.park.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire) {
+        match self
+            .park
+            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => true,
             Err(_) => {
                 // Only a waker could have changed it, to NOTIFIED.
@@ -236,7 +239,9 @@ impl Goroutine {
             };
             // Release: the goroutine, once resumed (or at its next park),
             // sees what the waker wrote before waking it.
-            match self.park.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            match self
+                .park
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return cur == PARKED,
                 Err(actual) => cur = actual,

@@ -44,7 +44,12 @@ impl Builder {
     /// Defaults: `max_procs` from `GOMAXPROCS` or the number of CPUs, stack
     /// size from `GOROUTINES_STACK_SIZE` or 256 KiB, panics caught.
     pub fn new() -> Builder {
-        Builder { max_procs: None, stack_size: None, panic_policy: PanicPolicy::Catch, thread_name: "goroutines".into() }
+        Builder {
+            max_procs: None,
+            stack_size: None,
+            panic_policy: PanicPolicy::Catch,
+            thread_name: "goroutines".into(),
+        }
     }
 
     /// Worker threads running goroutines (Go's `GOMAXPROCS`), 1 to 256.
@@ -79,7 +84,10 @@ impl Builder {
             Some(0) | Some(MAX_PROCS..) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("max_procs must be between 1 and {MAX_PROCS}, got {}", self.max_procs.unwrap_or(0)),
+                    format!(
+                        "max_procs must be between 1 and {MAX_PROCS}, got {}",
+                        self.max_procs.unwrap_or(0)
+                    ),
                 ))
             }
             Some(n) => n,
@@ -95,7 +103,14 @@ impl Builder {
             Some(n) => n,
             None => env_stack_size().unwrap_or(DEFAULT_STACK_SIZE),
         };
-        start(procs, Config { stack_size, panic_policy: self.panic_policy, thread_name: self.thread_name })
+        start(
+            procs,
+            Config {
+                stack_size,
+                panic_policy: self.panic_policy,
+                thread_name: self.thread_name,
+            },
+        )
     }
 
     /// Starts the global runtime (the one `go!` uses outside any runtime)
@@ -103,7 +118,10 @@ impl Builder {
     pub fn build_global(self) -> io::Result<Runtime> {
         let mut pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
         if GLOBAL.get().is_some() {
-            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "the global goroutine runtime has already started"));
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the global goroutine runtime has already started",
+            ));
         }
         let builder = match (self.max_procs, pending.take()) {
             (None, Some(n)) => self.max_procs(n),
@@ -152,7 +170,10 @@ fn env_stack_size() -> Option<usize> {
 
 fn parse_size(s: &str) -> Option<usize> {
     let s = s.trim().to_ascii_lowercase();
-    let s = s.strip_suffix("ib").or_else(|| s.strip_suffix('b')).unwrap_or(&s);
+    let s = s
+        .strip_suffix("ib")
+        .or_else(|| s.strip_suffix('b'))
+        .unwrap_or(&s);
     let (digits, unit) = match s.char_indices().last()? {
         (i, 'k') => (&s[..i], 1024),
         (i, 'm') => (&s[..i], 1024 * 1024),
@@ -190,7 +211,9 @@ impl Runtime {
 
     /// The runtime running the caller, or the global one on other threads.
     pub fn current() -> Runtime {
-        Runtime { shared: current_or_global() }
+        Runtime {
+            shared: current_or_global(),
+        }
     }
 
     /// Spawns a goroutine on this runtime.
@@ -331,7 +354,9 @@ pub fn set_max_procs(n: usize) -> usize {
 /// Goroutines of the current runtime that have been spawned and have not
 /// ended (Go's `runtime.NumGoroutine`). 0 before the global runtime starts.
 pub fn num_goroutines() -> usize {
-    worker::current_shared().or_else(|| GLOBAL.get().copied()).map_or(0, Shared::live)
+    worker::current_shared()
+        .or_else(|| GLOBAL.get().copied())
+        .map_or(0, Shared::live)
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 //! - `runnext`: the goroutine one of its goroutines just woke, run next (Go's
 //!   `runnext`: a message passed between two goroutines of one worker costs
 //!   a switch, not a trip through the queues);
-//! - `ready`: its started (pinned) goroutines that are runnable, woken on
-//!   this thread or yielded;
+//! - `ready`: its started (pinned) goroutines woken on this thread;
+//! - `yielded`: its goroutines that called `yield_now`, run after everything
+//!   else this worker has (Go puts them on the global queue), so a yielding
+//!   goroutine lets new goroutines run, not only woken ones;
 //! - `WorkerShared::remote`: its pinned goroutines woken from other threads;
 //! - a cache of stacks.
 //!
@@ -15,8 +17,9 @@
 //! remote queue first (Go's fairness check: new goroutines and remote wakes
 //! make progress while pinned goroutines keep each other busy); otherwise
 //! `runnext` (at most `RUNNEXT_STREAK` times in a row, so a ping-ponging pair
-//! cannot starve the rest), `ready`, `remote`, `deque`, the injector, then
-//! stealing from other workers; then spinning, then sleeping (idle.rs).
+//! cannot starve the rest), `ready`, `remote`, `deque`, `yielded`, the
+//! injector, then stealing from other workers; then spinning, then sleeping
+//! (idle.rs).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -55,6 +58,7 @@ pub(crate) struct Worker {
     runnext: Cell<Option<GoRef>>,
     runnext_streak: Cell<u32>,
     ready: RefCell<VecDeque<GoRef>>,
+    yielded: RefCell<VecDeque<GoRef>>,
     /// Whether a goroutine is being resumed right now (so a wake on this
     /// thread comes from a goroutine and goes to `runnext`).
     in_goroutine: Cell<bool>,
@@ -160,11 +164,14 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
                 runnext: Cell::new(None),
                 runnext_streak: Cell::new(0),
                 ready: RefCell::new(VecDeque::new()),
+                yielded: RefCell::new(VecDeque::new()),
                 in_goroutine: Cell::new(false),
                 tick: Cell::new(0),
                 stacks: RefCell::new(Vec::new()),
                 records: RefCell::new(Vec::new()),
-                rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+                rng: Cell::new(
+                    0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
+                ),
             };
             WORKER.with(|w| w.set(&worker));
             worker.run()
@@ -179,7 +186,10 @@ impl Worker {
 
     fn run(&self) -> ! {
         loop {
-            let next = self.find_local().or_else(|| self.find_global()).or_else(|| self.idle());
+            let next = self
+                .find_local()
+                .or_else(|| self.find_global())
+                .or_else(|| self.idle());
             if let Some(g) = next {
                 self.resume(g);
             }
@@ -225,6 +235,9 @@ impl Worker {
             if let Some(g) = self.deque.pop() {
                 return Some(g);
             }
+            if let Some(g) = self.yielded.borrow_mut().pop_front() {
+                return Some(g);
+            }
             self.drain_remote();
         }
         if let Some(g) = self.runnext.take() {
@@ -244,7 +257,10 @@ impl Worker {
                 return Some(g);
             }
         }
-        self.deque.pop()
+        if let Some(g) = self.deque.pop() {
+            return Some(g);
+        }
+        self.yielded.borrow_mut().pop_front()
     }
 
     /// New goroutines from the injector or other workers' deques.
@@ -288,7 +304,11 @@ impl Worker {
     }
 
     fn has_local_work(&self) -> bool {
-        self.runnext_has() || !self.ready.borrow().is_empty() || !self.me.remote.is_empty() || !self.deque.is_empty()
+        self.runnext_has()
+            || !self.ready.borrow().is_empty()
+            || !self.yielded.borrow().is_empty()
+            || !self.me.remote.is_empty()
+            || !self.deque.is_empty()
     }
 
     fn runnext_has(&self) -> bool {
@@ -388,7 +408,7 @@ impl Worker {
         current::set_running(None);
         match result {
             CoroutineResult::Yield(Suspend::Park) => {}
-            CoroutineResult::Yield(Suspend::Yield) => self.ready.borrow_mut().push_back(g),
+            CoroutineResult::Yield(Suspend::Yield) => self.yielded.borrow_mut().push_back(g),
             CoroutineResult::Return(()) => self.finish(g),
         }
     }
@@ -399,7 +419,9 @@ impl Worker {
         // SAFETY: as in `resume`: we are the holder, on the home thread.
         let body = unsafe { g.body_mut() };
         if let Body::Started(co) = std::mem::replace(body, Body::Finished) {
-            self.shared.stacks.release(co.into_stack(), &mut self.stacks.borrow_mut());
+            self.shared
+                .stacks
+                .release(co.into_stack(), &mut self.stacks.borrow_mut());
         }
         self.shared.goroutine_ended();
         if let Some(record) = Goroutine::recycle(g) {

@@ -77,7 +77,10 @@ impl GuardedStack {
             return Err(io::Error::last_os_error());
         }
         // From here on, dropping `stack` unmaps the reservation.
-        let stack = GuardedStack { limit: base as usize, len };
+        let stack = GuardedStack {
+            limit: base as usize,
+            len,
+        };
         // SAFETY: [limit + page, limit + len) lies inside the mapping we just
         // made and own; making it writable leaves the guard page PROT_NONE.
         let rc = unsafe {

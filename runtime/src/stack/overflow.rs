@@ -28,7 +28,10 @@ struct Previous {
     segv: MaybeUninit<libc::sigaction>,
     bus: MaybeUninit<libc::sigaction>,
 }
-static mut PREVIOUS: Previous = Previous { segv: MaybeUninit::uninit(), bus: MaybeUninit::uninit() };
+static mut PREVIOUS: Previous = Previous {
+    segv: MaybeUninit::uninit(),
+    bus: MaybeUninit::uninit(),
+};
 static INSTALL: Once = Once::new();
 
 /// Installs the handler, once per process. Called when a runtime starts.
@@ -83,7 +86,11 @@ pub(crate) fn prepare_thread() {
     if mem == libc::MAP_FAILED {
         return; // Overflow then reports as a plain SIGSEGV; nothing worse.
     }
-    let stack = libc::stack_t { ss_sp: mem, ss_flags: 0, ss_size: size };
+    let stack = libc::stack_t {
+        ss_sp: mem,
+        ss_flags: 0,
+        ss_size: size,
+    };
     // SAFETY: `stack` describes the mapping above, which is never unmapped.
     unsafe { libc::sigaltstack(&stack, ptr::null_mut()) };
 }
@@ -114,7 +121,10 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         let guard = g.guard_page.load(Ordering::Relaxed);
         if guard != 0 && addr >= guard && addr < guard + page_size() {
             let size = g.runtime.stacks.stack_size();
-            let mut buf = Buf { bytes: [0; 512], len: 0 };
+            let mut buf = Buf {
+                bytes: [0; 512],
+                len: 0,
+            };
             let _ = write!(
                 buf,
                 "\ngoroutine {} (spawned at {}:{}) has overflowed its stack of {} bytes\n\

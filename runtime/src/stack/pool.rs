@@ -41,13 +41,22 @@ fn max_map_count() -> usize {
 
 /// How many stacks may live at once: the kernel's map budget less headroom
 /// (an eighth, at least 2048 maps) for the heap, libraries, thread stacks and
-/// the user's own mappings, divided by the two maps each stack costs.
+/// the user's own mappings, divided by the two maps each stack costs; or
+/// less, if `GOROUTINES_MAX_STACKS` asks for less.
 pub(crate) fn stack_limit() -> usize {
     static LIMIT: OnceLock<usize> = OnceLock::new();
     *LIMIT.get_or_init(|| {
         let maps = max_map_count();
         let headroom = (maps / 8).max(2048);
-        (maps.saturating_sub(headroom) / 2).max(16)
+        let kernel = (maps.saturating_sub(headroom) / 2).max(16);
+        match std::env::var("GOROUTINES_MAX_STACKS").map(|v| v.trim().parse::<usize>()) {
+            Ok(Ok(n)) if n >= 1 => n.min(kernel),
+            Ok(_) => {
+                eprintln!("goroutines: ignoring GOROUTINES_MAX_STACKS: expected a whole number of stacks, at least 1");
+                kernel
+            }
+            Err(_) => kernel,
+        }
     })
 }
 
@@ -66,7 +75,11 @@ pub(crate) struct StackPool {
 
 impl StackPool {
     pub(crate) fn new(size: usize) -> StackPool {
-        StackPool { size, shared: Mutex::new(Vec::new()), shared_len: AtomicUsize::new(0) }
+        StackPool {
+            size,
+            shared: Mutex::new(Vec::new()),
+            shared_len: AtomicUsize::new(0),
+        }
     }
 
     /// Usable bytes of every stack of this pool.
@@ -101,14 +114,18 @@ impl StackPool {
         let limit = stack_limit();
         if LIVE_STACKS.fetch_add(1, Ordering::Relaxed) >= limit {
             LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
-            warn_once(&format!("{limit} goroutine stacks are live, the most this process may map"));
+            warn_once(&format!(
+                "{limit} goroutine stacks are live, the most this process may map"
+            ));
             return None;
         }
         match GuardedStack::new(self.size) {
             Ok(s) => Some(s),
             Err(e) => {
                 LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
-                warn_once(&format!("the kernel refused to map another goroutine stack ({e})"));
+                warn_once(&format!(
+                    "the kernel refused to map another goroutine stack ({e})"
+                ));
                 None
             }
         }
@@ -159,7 +176,12 @@ fn warn_once(why: &str) {
         "goroutines: no stack for new goroutines: {why}. Each stack takes two \
          memory maps and the kernel allows {} (vm.max_map_count). New goroutines \
          stay queued until running ones end; nothing is lost. To run more at once, \
-         raise the limit: `sysctl -w vm.max_map_count=262144`.",
-        max_map_count()
+         raise the limit: `sysctl -w vm.max_map_count=262144`{}.",
+        max_map_count(),
+        if std::env::var_os("GOROUTINES_MAX_STACKS").is_some() {
+            " and GOROUTINES_MAX_STACKS"
+        } else {
+            ""
+        }
     );
 }

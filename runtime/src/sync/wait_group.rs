@@ -58,7 +58,10 @@ impl WaitGroup {
         WaitGroup {
             inner: Arc::new(Inner {
                 count: AtomicUsize::new(0),
-                waiters: Mutex::new(Waiters { generation: 0, list: Vec::new() }),
+                waiters: Mutex::new(Waiters {
+                    generation: 0,
+                    list: Vec::new(),
+                }),
             }),
         }
     }
@@ -157,6 +160,8 @@ impl Default for WaitGroup {
 
 impl fmt::Debug for WaitGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitGroup").field("count", &self.count()).finish()
+        f.debug_struct("WaitGroup")
+            .field("count", &self.count())
+            .finish()
     }
 }

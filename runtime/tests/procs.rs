@@ -1,0 +1,87 @@
+//! `max_procs`, `set_max_procs`, `yield_now` and custom runtimes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use goroutines_runtime::{spawn, yield_now, Builder, Runtime, WaitGroup};
+
+#[test]
+fn builder_rejects_bad_settings() {
+    assert!(Builder::new().max_procs(0).build().is_err());
+    assert!(Builder::new().max_procs(100_000).build().is_err());
+    let err = Builder::new().stack_size(100).build().unwrap_err();
+    assert!(err.to_string().contains("at least 16384"), "{err}");
+}
+
+#[test]
+fn set_max_procs_grows_and_shrinks_a_runtime() {
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    assert_eq!(rt.max_procs(), 1);
+    assert_eq!(rt.set_max_procs(3), 1);
+    assert_eq!(rt.set_max_procs(0), 3, "0 only queries");
+    // Work spreads and completes with 3 workers, then with 2.
+    for procs in [3, 2] {
+        rt.set_max_procs(procs);
+        let n = Arc::new(AtomicUsize::new(0));
+        rt.block_on({
+            let n = n.clone();
+            move || {
+                let wg = WaitGroup::new();
+                for _ in 0..1000 {
+                    let n = n.clone();
+                    wg.go(move || {
+                        yield_now();
+                        n.fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+                wg.wait();
+            }
+        });
+        assert_eq!(n.load(Ordering::Relaxed), 1000);
+    }
+}
+
+#[test]
+fn goroutines_spawned_inside_a_runtime_stay_in_it() {
+    let rt = Builder::new()
+        .max_procs(1)
+        .thread_name("custom")
+        .build()
+        .unwrap();
+    let name = rt.block_on(|| {
+        spawn(|| std::thread::current().name().map(String::from))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(name.as_deref(), Some("custom-0"));
+    assert_eq!(rt.block_on(|| Runtime::current().max_procs()), 1);
+}
+
+#[test]
+fn yield_now_lets_the_other_goroutines_of_a_worker_run() {
+    // One worker: two goroutines that yield alternate.
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let log = rt.block_on(|| {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let hs: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|name| {
+                let log = log.clone();
+                spawn(move || {
+                    for _ in 0..3 {
+                        log.lock().unwrap().push(name);
+                        yield_now();
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        Arc::try_unwrap(log).unwrap().into_inner().unwrap()
+    });
+    assert_eq!(log, ["a", "b", "a", "b", "a", "b"]);
+}
+
+#[test]
+fn yield_now_outside_a_goroutine_yields_the_thread() {
+    yield_now();
+}
