@@ -50,13 +50,7 @@ pub(crate) struct Outcome<T> {
 
 impl<T> Outcome<T> {
     fn new(scope: Option<Arc<ScopeState>>) -> Outcome<T> {
-        Outcome {
-            state: Mutex::new(State {
-                slot: Slot::Pending(None),
-                parties: 2,
-            }),
-            scope,
-        }
+        Outcome { state: Mutex::new(State { slot: Slot::Pending(None), parties: 2 }), scope }
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
@@ -155,28 +149,18 @@ where
     F: FnOnce() -> T + Send + 'a,
     T: Send + 'a,
 {
-    let job = JobImpl {
-        outcome: Outcome::new(scope),
-        f: UnsafeCell::new(Some(f)),
-    };
+    let job = JobImpl { outcome: Outcome::new(scope), f: UnsafeCell::new(Some(f)) };
     let recycled = runtime.take_record();
     // SAFETY: our contract, plus: once the job has run, `f` is `None` and
     // the outcome holds no `T` after its release (invariant 3), so the
     // record holds nothing borrowed afterwards.
     let g = unsafe { Goroutine::new(runtime, site, job, recycled) };
-    let handle = Handle {
-        g: g.clone(),
-        marker: PhantomData,
-    };
+    let handle = Handle { g: g.clone(), marker: PhantomData };
     (g, handle)
 }
 
 /// Queues `f` as a new goroutine on `runtime`.
-pub(crate) fn spawn_in<F, T>(
-    runtime: &'static Shared,
-    f: F,
-    site: &'static Location<'static>,
-) -> JoinHandle<T>
+pub(crate) fn spawn_in<F, T>(runtime: &'static Shared, f: F, site: &'static Location<'static>) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -296,10 +280,7 @@ pub struct ScopedJoinHandle<'scope, T> {
 
 impl<'scope, T> ScopedJoinHandle<'scope, T> {
     pub(crate) fn new(inner: Handle<'scope, T>) -> Self {
-        ScopedJoinHandle {
-            inner,
-            scope: PhantomData,
-        }
+        ScopedJoinHandle { inner, scope: PhantomData }
     }
 
     /// Waits for the goroutine and returns its value, or `Err` if it panicked

@@ -25,8 +25,7 @@ pub use goroutine::current::{goroutine_id, yield_now};
 pub use join::{JoinHandle, ScopedJoinHandle};
 pub use panic::Panicked;
 pub use scheduler::{
-    max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, PanicPolicy, Runtime,
-    MAX_PROCS,
+    max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, PanicPolicy, Runtime, MAX_PROCS,
 };
 pub use scope::{scope, Scope};
 pub use stack::DEFAULT_STACK_SIZE;

@@ -29,9 +29,9 @@ pub(crate) fn install_hook() {
                 let bt = std::backtrace::Backtrace::capture();
                 let bt = match bt.status() {
                     std::backtrace::BacktraceStatus::Captured => format!("\nstack backtrace:\n{bt}"),
-                    _ => String::from(
-                        "\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
-                    ),
+                    _ => {
+                        String::from("\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace")
+                    }
                 };
                 eprintln!("goroutine {} (spawned at {}) panicked{at}:\n{msg}{bt}", g.id, g.spawn_site);
                 Some(())
@@ -63,16 +63,9 @@ pub(crate) fn caught(payload: Box<dyn Any + Send>) -> Panicked {
     });
     let message = payload_message(&*payload);
     if policy == PanicPolicy::Abort {
-        fatal(&format!(
-            "goroutine {id} (spawned at {site}) panicked, and the runtime's panic policy is Abort"
-        ));
+        fatal(&format!("goroutine {id} (spawned at {site}) panicked, and the runtime's panic policy is Abort"));
     }
-    Panicked {
-        id,
-        site,
-        message,
-        payload: Mutex::new(Some(payload)),
-    }
+    Panicked { id, site, message, payload: Mutex::new(Some(payload)) }
 }
 
 /// Prints `fatal error: {msg}` and aborts the process.
@@ -111,10 +104,7 @@ impl Panicked {
     /// The panic payload, for `std::panic::resume_unwind`.
     pub fn into_panic(self) -> Box<dyn Any + Send> {
         let message = self.message;
-        self.payload
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_else(|| Box::new(message))
+        self.payload.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Box::new(message))
     }
 
     /// Continues the panic on the calling goroutine or thread.
@@ -125,11 +115,7 @@ impl Panicked {
 
 impl fmt::Display for Panicked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "goroutine {} (spawned at {}) panicked: {}",
-            self.id, self.site, self.message
-        )
+        write!(f, "goroutine {} (spawned at {}) panicked: {}", self.id, self.site, self.message)
     }
 }
 

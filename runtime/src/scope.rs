@@ -65,15 +65,8 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
-    let state = Arc::new(ScopeState {
-        running: WaitGroup::new(),
-        unhandled_panic: AtomicBool::new(false),
-    });
-    let scope = Scope {
-        state: Arc::clone(&state),
-        scope: PhantomData,
-        env: PhantomData,
-    };
+    let state = Arc::new(ScopeState { running: WaitGroup::new(), unhandled_panic: AtomicBool::new(false) });
+    let scope = Scope { state: Arc::clone(&state), scope: PhantomData, env: PhantomData };
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
     // Invariant 2.
     state.running.wait();
@@ -99,14 +92,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // SAFETY: the job borrows for 'scope at most, and `scope` does not
         // return before the outcome is released, i.e. before the closure,
         // its captures and its result are dropped (invariants 1 and 2).
-        let (g, handle) = unsafe {
-            join::new_goroutine(
-                runtime,
-                Location::caller(),
-                f,
-                Some(Arc::clone(&self.state)),
-            )
-        };
+        let (g, handle) = unsafe { join::new_goroutine(runtime, Location::caller(), f, Some(Arc::clone(&self.state))) };
         runtime.submit(g);
         ScopedJoinHandle::new(handle)
     }

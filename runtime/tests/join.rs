@@ -38,12 +38,7 @@ fn a_panicking_goroutine_joins_as_err_naming_it() {
     assert_eq!(err.spawn_site(), site);
     assert_eq!(err.message(), "it broke");
     let shown = err.to_string();
-    assert!(
-        shown.starts_with(&format!(
-            "goroutine {id} (spawned at {site}) panicked: it broke"
-        )),
-        "{shown}"
-    );
+    assert!(shown.starts_with(&format!("goroutine {id} (spawned at {site}) panicked: it broke")), "{shown}");
     assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "it broke");
 }
 
@@ -106,10 +101,7 @@ fn results_not_joined_are_dropped_exactly_once() {
     let d = drops.clone();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while d.load(Ordering::Relaxed) < 50 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "results never dropped"
-        );
+        assert!(std::time::Instant::now() < deadline, "results never dropped");
         std::thread::yield_now();
     }
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -118,10 +110,7 @@ fn results_not_joined_are_dropped_exactly_once() {
 
 #[test]
 fn num_goroutines_counts_live_goroutines() {
-    let rt = goroutines_runtime::Builder::new()
-        .max_procs(2)
-        .build()
-        .unwrap();
+    let rt = goroutines_runtime::Builder::new().max_procs(2).build().unwrap();
     let gate = WaitGroup::new();
     gate.add(1);
     let hs: Vec<_> = (0..10)

@@ -9,11 +9,7 @@ use goroutines_runtime::{num_goroutines, set_max_procs, spawn, Runtime, WaitGrou
 fn thousands_of_blocked_goroutines_use_few_threads() {
     if !common::is_child("thousands_of_blocked_goroutines_use_few_threads") {
         let out = common::run_child("thousands_of_blocked_goroutines_use_few_threads", &[]);
-        assert!(
-            out.status.success(),
-            "child failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "child failed:\n{}", String::from_utf8_lossy(&out.stderr));
         return;
     }
     const N: usize = 10_000;
@@ -35,10 +31,7 @@ fn thousands_of_blocked_goroutines_use_few_threads() {
     // Every one of them is now blocked in `gate.wait()`.
     assert_eq!(num_goroutines(), N);
     let threads = common::thread_count();
-    assert!(
-        threads <= before + 2,
-        "{threads} threads for {N} blocked goroutines (before: {before})"
-    );
+    assert!(threads <= before + 2, "{threads} threads for {N} blocked goroutines (before: {before})");
     assert!(threads < 16, "{threads} threads");
     gate.done();
     done.wait();

@@ -10,10 +10,7 @@ thread_local! {
 }
 
 fn here() -> (ThreadId, usize) {
-    (
-        std::thread::current().id(),
-        MARKER.with(|m| m as *const Cell<u8> as usize),
-    )
+    (std::thread::current().id(), MARKER.with(|m| m as *const Cell<u8> as usize))
 }
 
 #[test]

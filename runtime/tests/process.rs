@@ -10,10 +10,7 @@ use goroutines_runtime::{max_procs, spawn, Builder, PanicPolicy, Runtime, WaitGr
 
 fn stderr_of(name: &str, envs: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
     let out = common::run_child(name, envs);
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[inline(never)]
@@ -41,9 +38,7 @@ fn stack_overflow_names_the_goroutine_and_aborts() {
         .find_map(|l| l.strip_prefix("spawned at line "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("child printed no spawn line:\n{err}"));
-    let expected = format!(
-        "(spawned at runtime/tests/process.rs:{line}) has overflowed its stack of 262144 bytes"
-    );
+    let expected = format!("(spawned at runtime/tests/process.rs:{line}) has overflowed its stack of 262144 bytes");
     assert!(err.contains(&expected), "expected {expected:?} in:\n{err}");
     assert!(err.contains("goroutine "), "{err}");
 }
@@ -56,10 +51,7 @@ fn stack_size_comes_from_the_environment() {
         return;
     }
     let (_, err) = stderr_of(NAME, &[("GOROUTINES_STACK_SIZE", "64k")]);
-    assert!(
-        err.contains("has overflowed its stack of 65536 bytes"),
-        "{err}"
-    );
+    assert!(err.contains("has overflowed its stack of 65536 bytes"), "{err}");
 }
 
 #[test]
@@ -79,15 +71,11 @@ fn panic_is_reported_with_goroutine_and_spawn_site() {
     }
     let (status, err) = stderr_of(NAME, &[]);
     assert!(status.success(), "{err}");
-    let info = err
-        .lines()
-        .find_map(|l| l.strip_prefix("CHILD "))
-        .expect("child info line");
+    let info = err.lines().find_map(|l| l.strip_prefix("CHILD ")).expect("child info line");
     let (id, site) = info.split_once(' ').unwrap();
     let id = id.strip_prefix("id=").unwrap();
     let site = site.strip_prefix("site=").unwrap();
-    let header =
-        format!("goroutine {id} (spawned at {site}) panicked at runtime/tests/process.rs:");
+    let header = format!("goroutine {id} (spawned at {site}) panicked at runtime/tests/process.rs:");
     assert!(err.contains(&header), "expected {header:?} in:\n{err}");
     assert!(err.contains("\nboom 7\n"), "{err}");
 }
@@ -96,11 +84,7 @@ fn panic_is_reported_with_goroutine_and_spawn_site() {
 fn abort_policy_stops_the_process() {
     const NAME: &str = "abort_policy_stops_the_process";
     if common::is_child(NAME) {
-        let rt = Builder::new()
-            .max_procs(1)
-            .panic_policy(PanicPolicy::Abort)
-            .build()
-            .unwrap();
+        let rt = Builder::new().max_procs(1).panic_policy(PanicPolicy::Abort).build().unwrap();
         let _ = rt.spawn(|| panic!("fatal boom")).join();
         eprintln!("CHILD SURVIVED");
         return;
@@ -131,15 +115,9 @@ fn goroutines_beyond_the_stack_limit_wait_for_a_stack() {
             }));
         }
         // Only LIMIT can start; the rest stay queued, unstarted.
-        common::eventually(30, "the first goroutines started", || {
-            started.count() <= N - LIMIT
-        });
+        common::eventually(30, "the first goroutines started", || started.count() <= N - LIMIT);
         std::thread::sleep(std::time::Duration::from_millis(50));
-        assert_eq!(
-            started.count(),
-            N - LIMIT,
-            "more goroutines started than stacks allowed"
-        );
+        assert_eq!(started.count(), N - LIMIT, "more goroutines started than stacks allowed");
         assert_eq!(goroutines_runtime::__stacks::live_and_limit().1, LIMIT);
         // Opening the gate lets them all run, a stack at a time.
         gate.done();
@@ -150,12 +128,7 @@ fn goroutines_beyond_the_stack_limit_wait_for_a_stack() {
     let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
     assert!(status.success(), "{err}");
     assert!(err.contains("CHILD ALL DONE"), "{err}");
-    assert_eq!(
-        err.matches("goroutines: no stack for new goroutines")
-            .count(),
-        1,
-        "warned once:\n{err}"
-    );
+    assert_eq!(err.matches("goroutines: no stack for new goroutines").count(), 1, "warned once:\n{err}");
     assert!(err.contains("vm.max_map_count"), "{err}");
 }
 
@@ -181,14 +154,8 @@ fn bad_environment_values_are_ignored_with_a_warning() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(
-        NAME,
-        &[("GOMAXPROCS", "lots"), ("GOROUTINES_STACK_SIZE", "12")],
-    );
+    let (status, err) = stderr_of(NAME, &[("GOMAXPROCS", "lots"), ("GOROUTINES_STACK_SIZE", "12")]);
     assert!(status.success() && err.contains("CHILD OK"), "{err}");
     assert!(err.contains("ignoring GOMAXPROCS=\"lots\""), "{err}");
-    assert!(
-        err.contains("ignoring GOROUTINES_STACK_SIZE=\"12\""),
-        "{err}"
-    );
+    assert!(err.contains("ignoring GOROUTINES_STACK_SIZE=\"12\""), "{err}");
 }

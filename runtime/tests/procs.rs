@@ -43,16 +43,8 @@ fn set_max_procs_grows_and_shrinks_a_runtime() {
 
 #[test]
 fn goroutines_spawned_inside_a_runtime_stay_in_it() {
-    let rt = Builder::new()
-        .max_procs(1)
-        .thread_name("custom")
-        .build()
-        .unwrap();
-    let name = rt.block_on(|| {
-        spawn(|| std::thread::current().name().map(String::from))
-            .join()
-            .unwrap()
-    });
+    let rt = Builder::new().max_procs(1).thread_name("custom").build().unwrap();
+    let name = rt.block_on(|| spawn(|| std::thread::current().name().map(String::from)).join().unwrap());
     assert_eq!(name.as_deref(), Some("custom-0"));
     assert_eq!(rt.block_on(|| Runtime::current().max_procs()), 1);
 }

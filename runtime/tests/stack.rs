@@ -6,9 +6,7 @@ use goroutines_runtime::spawn;
 
 fn depth(n: u32) -> String {
     // A few levels of recursion with formatting and collections on the way.
-    let local: Vec<String> = (0..16)
-        .map(|i| format!("{n}-{i:>4}-{:?}", [n; 4]))
-        .collect();
+    let local: Vec<String> = (0..16).map(|i| format!("{n}-{i:>4}-{:?}", [n; 4])).collect();
     if n == 0 {
         return local.join(",");
     }

@@ -75,10 +75,7 @@ pub(crate) struct JobSlot {
 
 impl JobSlot {
     pub(crate) const fn empty() -> JobSlot {
-        JobSlot {
-            vtable: None,
-            storage: UnsafeCell::new(Storage([MaybeUninit::uninit(); INLINE])),
-        }
+        JobSlot { vtable: None, storage: UnsafeCell::new(Storage([MaybeUninit::uninit(); INLINE])) }
     }
 
     /// Stores `job`, dropping any job held before.

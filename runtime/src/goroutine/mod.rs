@@ -204,19 +204,12 @@ impl Goroutine {
     /// token is consumed). Called only by the goroutine itself.
     pub(crate) fn begin_park(&self) -> bool {
         // Acquire on consuming NOTIFIED: see the waker's writes before its wake.
-        if self
-            .park
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
+        if self.park.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return false;
         }
         // Release/Acquire pairs with `wake`: the waker that sees PARKED sees
         // everything the goroutine did before parking.
-        match self
-            .park
-            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match self.park.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => true,
             Err(_) => {
                 // Only a waker could have changed it, to NOTIFIED.
@@ -239,10 +232,7 @@ impl Goroutine {
             };
             // Release: the goroutine, once resumed (or at its next park),
             // sees what the waker wrote before waking it.
-            match self
-                .park
-                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.park.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return cur == PARKED,
                 Err(actual) => cur = actual,
             }

@@ -34,11 +34,7 @@ pub(crate) struct Idle {
 
 impl Idle {
     pub(crate) fn new() -> Idle {
-        Idle {
-            spinning: AtomicUsize::new(0),
-            sleepers: Mutex::new(Vec::new()),
-            num_sleepers: AtomicUsize::new(0),
-        }
+        Idle { spinning: AtomicUsize::new(0), sleepers: Mutex::new(Vec::new()), num_sleepers: AtomicUsize::new(0) }
     }
 
     /// After pushing stealable work: returns the index of a sleeping worker
@@ -46,9 +42,7 @@ impl Idle {
     pub(crate) fn worker_to_wake(&self) -> Option<usize> {
         // Pairs with the fence in a sleeping worker's last look (invariant 3).
         fence(Ordering::SeqCst);
-        if self.spinning.load(Ordering::SeqCst) != 0
-            || self.num_sleepers.load(Ordering::SeqCst) == 0
-        {
+        if self.spinning.load(Ordering::SeqCst) != 0 || self.num_sleepers.load(Ordering::SeqCst) == 0 {
             return None;
         }
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());

@@ -84,10 +84,7 @@ impl Builder {
             Some(0) | Some(MAX_PROCS..) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!(
-                        "max_procs must be between 1 and {MAX_PROCS}, got {}",
-                        self.max_procs.unwrap_or(0)
-                    ),
+                    format!("max_procs must be between 1 and {MAX_PROCS}, got {}", self.max_procs.unwrap_or(0)),
                 ))
             }
             Some(n) => n,
@@ -103,14 +100,7 @@ impl Builder {
             Some(n) => n,
             None => env_stack_size().unwrap_or(DEFAULT_STACK_SIZE),
         };
-        start(
-            procs,
-            Config {
-                stack_size,
-                panic_policy: self.panic_policy,
-                thread_name: self.thread_name,
-            },
-        )
+        start(procs, Config { stack_size, panic_policy: self.panic_policy, thread_name: self.thread_name })
     }
 
     /// Starts the global runtime (the one `go!` uses outside any runtime)
@@ -170,10 +160,7 @@ fn env_stack_size() -> Option<usize> {
 
 fn parse_size(s: &str) -> Option<usize> {
     let s = s.trim().to_ascii_lowercase();
-    let s = s
-        .strip_suffix("ib")
-        .or_else(|| s.strip_suffix('b'))
-        .unwrap_or(&s);
+    let s = s.strip_suffix("ib").or_else(|| s.strip_suffix('b')).unwrap_or(&s);
     let (digits, unit) = match s.char_indices().last()? {
         (i, 'k') => (&s[..i], 1024),
         (i, 'm') => (&s[..i], 1024 * 1024),
@@ -211,9 +198,7 @@ impl Runtime {
 
     /// The runtime running the caller, or the global one on other threads.
     pub fn current() -> Runtime {
-        Runtime {
-            shared: current_or_global(),
-        }
+        Runtime { shared: current_or_global() }
     }
 
     /// Spawns a goroutine on this runtime.
@@ -354,9 +339,7 @@ pub fn set_max_procs(n: usize) -> usize {
 /// Goroutines of the current runtime that have been spawned and have not
 /// ended (Go's `runtime.NumGoroutine`). 0 before the global runtime starts.
 pub fn num_goroutines() -> usize {
-    worker::current_shared()
-        .or_else(|| GLOBAL.get().copied())
-        .map_or(0, Shared::live)
+    worker::current_shared().or_else(|| GLOBAL.get().copied()).map_or(0, Shared::live)
 }
 
 #[cfg(test)]

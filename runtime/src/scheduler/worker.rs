@@ -151,31 +151,27 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         Ok(()) => shared.slot(index).get().expect("just set"),
         Err(_) => unreachable!("worker {index} started twice"),
     };
-    std::thread::Builder::new()
-        .name(format!("{}-{index}", shared.config.thread_name))
-        .spawn(move || {
-            let _ = me.thread.set(std::thread::current());
-            overflow::prepare_thread();
-            let worker = Worker {
-                index,
-                shared,
-                me,
-                deque,
-                runnext: Cell::new(None),
-                runnext_streak: Cell::new(0),
-                ready: RefCell::new(VecDeque::new()),
-                yielded: RefCell::new(VecDeque::new()),
-                in_goroutine: Cell::new(false),
-                tick: Cell::new(0),
-                stacks: RefCell::new(Vec::new()),
-                records: RefCell::new(Vec::new()),
-                rng: Cell::new(
-                    0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
-                ),
-            };
-            WORKER.with(|w| w.set(&worker));
-            worker.run()
-        })?;
+    std::thread::Builder::new().name(format!("{}-{index}", shared.config.thread_name)).spawn(move || {
+        let _ = me.thread.set(std::thread::current());
+        overflow::prepare_thread();
+        let worker = Worker {
+            index,
+            shared,
+            me,
+            deque,
+            runnext: Cell::new(None),
+            runnext_streak: Cell::new(0),
+            ready: RefCell::new(VecDeque::new()),
+            yielded: RefCell::new(VecDeque::new()),
+            in_goroutine: Cell::new(false),
+            tick: Cell::new(0),
+            stacks: RefCell::new(Vec::new()),
+            records: RefCell::new(Vec::new()),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+        };
+        WORKER.with(|w| w.set(&worker));
+        worker.run()
+    })?;
     Ok(())
 }
 
@@ -186,10 +182,7 @@ impl Worker {
 
     fn run(&self) -> ! {
         loop {
-            let next = self
-                .find_local()
-                .or_else(|| self.find_global())
-                .or_else(|| self.idle());
+            let next = self.find_local().or_else(|| self.find_global()).or_else(|| self.idle());
             if let Some(g) = next {
                 self.resume(g);
             }
@@ -419,9 +412,7 @@ impl Worker {
         // SAFETY: as in `resume`: we are the holder, on the home thread.
         let body = unsafe { g.body_mut() };
         if let Body::Started(co) = std::mem::replace(body, Body::Finished) {
-            self.shared
-                .stacks
-                .release(co.into_stack(), &mut self.stacks.borrow_mut());
+            self.shared.stacks.release(co.into_stack(), &mut self.stacks.borrow_mut());
         }
         self.shared.goroutine_ended();
         if let Some(record) = Goroutine::recycle(g) {

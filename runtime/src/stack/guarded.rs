@@ -77,18 +77,11 @@ impl GuardedStack {
             return Err(io::Error::last_os_error());
         }
         // From here on, dropping `stack` unmaps the reservation.
-        let stack = GuardedStack {
-            limit: base as usize,
-            len,
-        };
+        let stack = GuardedStack { limit: base as usize, len };
         // SAFETY: [limit + page, limit + len) lies inside the mapping we just
         // made and own; making it writable leaves the guard page PROT_NONE.
         let rc = unsafe {
-            libc::mprotect(
-                (stack.limit + page) as *mut libc::c_void,
-                usable,
-                libc::PROT_READ | libc::PROT_WRITE,
-            )
+            libc::mprotect((stack.limit + page) as *mut libc::c_void, usable, libc::PROT_READ | libc::PROT_WRITE)
         };
         if rc != 0 {
             return Err(io::Error::last_os_error());

@@ -28,10 +28,7 @@ struct Previous {
     segv: MaybeUninit<libc::sigaction>,
     bus: MaybeUninit<libc::sigaction>,
 }
-static mut PREVIOUS: Previous = Previous {
-    segv: MaybeUninit::uninit(),
-    bus: MaybeUninit::uninit(),
-};
+static mut PREVIOUS: Previous = Previous { segv: MaybeUninit::uninit(), bus: MaybeUninit::uninit() };
 static INSTALL: Once = Once::new();
 
 /// Installs the handler, once per process. Called when a runtime starts.
@@ -86,11 +83,7 @@ pub(crate) fn prepare_thread() {
     if mem == libc::MAP_FAILED {
         return; // Overflow then reports as a plain SIGSEGV; nothing worse.
     }
-    let stack = libc::stack_t {
-        ss_sp: mem,
-        ss_flags: 0,
-        ss_size: size,
-    };
+    let stack = libc::stack_t { ss_sp: mem, ss_flags: 0, ss_size: size };
     // SAFETY: `stack` describes the mapping above, which is never unmapped.
     unsafe { libc::sigaltstack(&stack, ptr::null_mut()) };
 }
@@ -121,10 +114,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         let guard = g.guard_page.load(Ordering::Relaxed);
         if guard != 0 && addr >= guard && addr < guard + page_size() {
             let size = g.runtime.stacks.stack_size();
-            let mut buf = Buf {
-                bytes: [0; 512],
-                len: 0,
-            };
+            let mut buf = Buf { bytes: [0; 512], len: 0 };
             let _ = write!(
                 buf,
                 "\ngoroutine {} (spawned at {}:{}) has overflowed its stack of {} bytes\n\
@@ -170,8 +160,7 @@ fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the previous handler was installed with SA_SIGINFO, so it
         // has this signature; we pass it the kernel's own arguments.
-        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-            unsafe { std::mem::transmute(h) };
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) = unsafe { std::mem::transmute(h) };
         f(sig, info, ctx);
     } else {
         // SAFETY: a handler installed without SA_SIGINFO takes the signal

@@ -33,10 +33,7 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Memory maps the kernel allows this process (`vm.max_map_count`).
 fn max_map_count() -> usize {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(65530)
+    std::fs::read_to_string("/proc/sys/vm/max_map_count").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(65530)
 }
 
 /// How many stacks may live at once: the kernel's map budget less headroom
@@ -75,11 +72,7 @@ pub(crate) struct StackPool {
 
 impl StackPool {
     pub(crate) fn new(size: usize) -> StackPool {
-        StackPool {
-            size,
-            shared: Mutex::new(Vec::new()),
-            shared_len: AtomicUsize::new(0),
-        }
+        StackPool { size, shared: Mutex::new(Vec::new()), shared_len: AtomicUsize::new(0) }
     }
 
     /// Usable bytes of every stack of this pool.
@@ -114,18 +107,14 @@ impl StackPool {
         let limit = stack_limit();
         if LIVE_STACKS.fetch_add(1, Ordering::Relaxed) >= limit {
             LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
-            warn_once(&format!(
-                "{limit} goroutine stacks are live, the most this process may map"
-            ));
+            warn_once(&format!("{limit} goroutine stacks are live, the most this process may map"));
             return None;
         }
         match GuardedStack::new(self.size) {
             Ok(s) => Some(s),
             Err(e) => {
                 LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
-                warn_once(&format!(
-                    "the kernel refused to map another goroutine stack ({e})"
-                ));
+                warn_once(&format!("the kernel refused to map another goroutine stack ({e})"));
                 None
             }
         }
@@ -178,10 +167,6 @@ fn warn_once(why: &str) {
          stay queued until running ones end; nothing is lost. To run more at once, \
          raise the limit: `sysctl -w vm.max_map_count=262144`{}.",
         max_map_count(),
-        if std::env::var_os("GOROUTINES_MAX_STACKS").is_some() {
-            " and GOROUTINES_MAX_STACKS"
-        } else {
-            ""
-        }
+        if std::env::var_os("GOROUTINES_MAX_STACKS").is_some() { " and GOROUTINES_MAX_STACKS" } else { "" }
     );
 }

@@ -58,10 +58,7 @@ impl WaitGroup {
         WaitGroup {
             inner: Arc::new(Inner {
                 count: AtomicUsize::new(0),
-                waiters: Mutex::new(Waiters {
-                    generation: 0,
-                    list: Vec::new(),
-                }),
+                waiters: Mutex::new(Waiters { generation: 0, list: Vec::new() }),
             }),
         }
     }
@@ -160,8 +157,6 @@ impl Default for WaitGroup {
 
 impl fmt::Debug for WaitGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitGroup")
-            .field("count", &self.count())
-            .finish()
+        f.debug_struct("WaitGroup").field("count", &self.count()).finish()
     }
 }

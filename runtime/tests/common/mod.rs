@@ -17,8 +17,7 @@ pub fn is_child(name: &str) -> bool {
 pub fn run_child(name: &str, envs: &[(&str, &str)]) -> Output {
     let exe = std::env::current_exe().expect("test binary path");
     let mut cmd = Command::new(exe);
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, name);
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD, name);
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -40,10 +39,7 @@ pub fn thread_count() -> usize {
 pub fn eventually(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !cond() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
