@@ -231,7 +231,6 @@ impl<T> Drop for Handle<'_, T> {
 ///
 /// Dropping the handle detaches the goroutine, as in Go: it runs on, and its
 /// result is dropped when it ends.
-#[must_use = "dropping a JoinHandle detaches the goroutine; call `join` to wait for it"]
 pub struct JoinHandle<T> {
     inner: Handle<'static, T>,
 }
@@ -272,7 +271,6 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 /// The handle of a goroutine spawned in a [`scope`](crate::scope): like
 /// [`JoinHandle`], and it cannot outlive the scope.
-#[must_use = "the scope waits for the goroutine anyway; call `join` to get its result"]
 pub struct ScopedJoinHandle<'scope, T> {
     inner: Handle<'scope, T>,
     scope: PhantomData<&'scope ()>,

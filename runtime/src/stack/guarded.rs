@@ -8,9 +8,20 @@
 //! ^ limit                  ^ guard_end
 //! ```
 //!
-//! The mapping is reserved with `PROT_NONE` and the usable part is then made
-//! writable, so each stack costs two kernel memory maps (VMAs): that is the
-//! figure the admission limit in `pool.rs` counts. Pages are committed by the
+//! Stacks are mapped in chunks: one writable mapping for `n` stacks side by
+//! side, then each stack's lowest page becomes its guard, in one of two ways:
+//!
+//! - `madvise(MADV_GUARD_INSTALL)` (Linux 6.13+): a guard marker in the page
+//!   tables. No VMA is split and `mmap_lock` is only read-locked, so workers
+//!   map stacks in parallel: ~0.7 µs a stack here, and a whole chunk is one
+//!   kernel memory map (VMA).
+//! - `mprotect(PROT_NONE)` where the kernel lacks guard markers: ~2 µs a
+//!   stack, and two VMAs per stack (its usable part and its guard).
+//!
+//! A stack of its own mapping would cost ~8 µs. `maps_per_stack` tells the
+//! admission limit in `pool.rs` which case holds. A stack is unmapped on its
+//! own when dropped (munmap may punch a hole in a chunk, adding at most one
+//! VMA, which the guard-marker figure of one map a stack allows for). Pages are committed by the
 //! kernel on first touch; `trim` hands the deep pages back (`MADV_DONTNEED`)
 //! when a goroutine that went deep has ended.
 //!
@@ -19,6 +30,7 @@
 
 use std::io;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -37,6 +49,44 @@ pub(crate) fn page_size() -> usize {
     })
 }
 
+/// `MADV_GUARD_INSTALL` (Linux 6.13); not in the libc crate yet.
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// Whether the kernel refused guard markers (then `mprotect` is used).
+/// Relaxed: a hint; both ways are correct.
+static NO_GUARD_MARKERS: AtomicBool = AtomicBool::new(false);
+
+/// Kernel memory maps (VMAs) one stack may cost, for the admission limit.
+pub(crate) fn maps_per_stack() -> usize {
+    if NO_GUARD_MARKERS.load(Ordering::Relaxed) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Makes the page at `addr` a guard page.
+fn install_guard(addr: usize, page: usize) -> io::Result<()> {
+    if !NO_GUARD_MARKERS.load(Ordering::Relaxed) {
+        // SAFETY: `addr` is a page of a private anonymous mapping we own
+        // and nothing uses yet; a guard marker only makes access fault.
+        if unsafe { libc::madvise(addr as *mut libc::c_void, page, MADV_GUARD_INSTALL) } == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINVAL) {
+            return Err(err);
+        }
+        NO_GUARD_MARKERS.store(true, Ordering::Relaxed);
+    }
+    // SAFETY: as above; PROT_NONE on our own unused page.
+    if unsafe { libc::mprotect(addr as *mut libc::c_void, page, libc::PROT_NONE) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// How much of the top of a stack stays committed across reuse. A returned
 /// stack whose goroutine reached deeper than this is trimmed back to it.
 pub(crate) const KEEP_COMMITTED: usize = 32 * 1024;
@@ -50,24 +100,29 @@ pub(crate) struct GuardedStack {
 }
 
 impl GuardedStack {
-    /// Maps a stack with `size` usable bytes (rounded up to whole pages) and
-    /// a guard page below them.
-    pub(crate) fn new(size: usize) -> io::Result<GuardedStack> {
+    /// Maps `n` stacks of `size` usable bytes each (rounded up to whole
+    /// pages), each with a guard page below it. May return fewer than `n`
+    /// if the kernel refuses part of the work (its map limit); an error only
+    /// when it made none.
+    pub(crate) fn map_chunk(size: usize, n: usize) -> io::Result<Vec<GuardedStack>> {
         let page = page_size();
         let usable = size
             .max(corosensei::stack::MIN_STACK_SIZE)
             .checked_add(page - 1)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "stack size overflows"))?
             & !(page - 1);
-        let len = usable + page;
+        let one = usable + page;
+        let total = one
+            .checked_mul(n.max(1))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "stack chunk size overflows"))?;
         // SAFETY: an anonymous private mapping at an address of the kernel's
         // choosing touches no existing memory. MAP_NORESERVE: pages are
         // committed on touch, so a deep-but-idle stack costs only address space.
         let base = unsafe {
             libc::mmap(
                 ptr::null_mut(),
-                len,
-                libc::PROT_NONE,
+                total,
+                libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
                 0,
@@ -76,17 +131,19 @@ impl GuardedStack {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        // From here on, dropping `stack` unmaps the reservation.
-        let stack = GuardedStack { limit: base as usize, len };
-        // SAFETY: [limit + page, limit + len) lies inside the mapping we just
-        // made and own; making it writable leaves the guard page PROT_NONE.
-        let rc = unsafe {
-            libc::mprotect((stack.limit + page) as *mut libc::c_void, usable, libc::PROT_READ | libc::PROT_WRITE)
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
+        let base = base as usize;
+        let mut stacks = Vec::with_capacity(n);
+        for i in 0..n.max(1) {
+            let limit = base + i * one;
+            if let Err(err) = install_guard(limit, page) {
+                // SAFETY: the rest of the chunk, from this stack on, is ours
+                // and unused; unmapping it leaves the stacks made so far.
+                unsafe { libc::munmap(limit as *mut libc::c_void, total - i * one) };
+                return if stacks.is_empty() { Err(err) } else { Ok(stacks) };
+            }
+            stacks.push(GuardedStack { limit, len: one });
         }
-        Ok(stack)
+        Ok(stacks)
     }
 
     /// Usable bytes (the guard page excluded).
@@ -183,7 +240,10 @@ mod tests {
 
     #[test]
     fn fresh_stack_is_not_deep_and_trims() {
-        let s = GuardedStack::new(256 * 1024).unwrap();
+        let mut chunk = GuardedStack::map_chunk(256 * 1024, 3).unwrap();
+        assert_eq!(chunk.len(), 3);
+        let s = chunk.pop().unwrap();
+        drop(chunk); // unmapping neighbours leaves `s` intact
         assert_eq!(s.usable_size(), 256 * 1024);
         assert!(!s.went_deep());
         // Touch a word well below the kept region.

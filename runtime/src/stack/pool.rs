@@ -5,11 +5,12 @@
 //! small cache owned by their worker (no synchronisation), then to a shared
 //! pool, and only past both to `munmap`.
 //!
-//! Admission: each stack costs two kernel memory maps, and the kernel caps a
-//! process's maps at `vm.max_map_count` (65530 by default); past it every
-//! mmap fails, `std::thread::spawn` included. So every live stack (running,
-//! parked or pooled, in every runtime of the process) is counted in
-//! [`LIVE_STACKS`], and no stack is mapped once the count reaches
+//! Admission: each stack costs kernel memory maps (two with `mprotect`
+//! guards, at most one with guard markers: see `guarded.rs`), and the kernel
+//! caps a process's maps at `vm.max_map_count` (65530 by default); past it
+//! every mmap fails, `std::thread::spawn` included. So every live stack
+//! (running, parked or pooled, in every runtime of the process) is counted
+//! in [`LIVE_STACKS`], and no stack is mapped once the count reaches
 //! [`stack_limit`]: the caller leaves the goroutine queued (unstarted) and the
 //! scheduler admits it when a stack frees. The first refusal prints one line
 //! on stderr naming the limit and how to raise it.
@@ -17,12 +18,15 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::guarded::GuardedStack;
+use super::guarded::{maps_per_stack, GuardedStack};
 
 /// Stacks a worker keeps for itself.
 pub(crate) const LOCAL_CACHE: usize = 64;
-/// Stacks the shared pool keeps; the rest are unmapped.
-const SHARED_POOL: usize = 1024;
+/// Stacks the shared pool keeps; the rest are unmapped. A stack in the pool
+/// costs its committed top pages (usually one) and its two maps.
+const SHARED_POOL: usize = 4096;
+/// Stacks mapped at once when the pools are empty.
+const CHUNK: usize = 32;
 
 /// Live stacks in the process: mapped and not yet unmapped. Incremented
 /// before a mapping is made (so concurrent mappers cannot overshoot the
@@ -38,22 +42,25 @@ fn max_map_count() -> usize {
 
 /// How many stacks may live at once: the kernel's map budget less headroom
 /// (an eighth, at least 2048 maps) for the heap, libraries, thread stacks and
-/// the user's own mappings, divided by the two maps each stack costs; or
-/// less, if `GOROUTINES_MAX_STACKS` asks for less.
+/// the user's own mappings, divided by the maps each stack costs; or less,
+/// if `GOROUTINES_MAX_STACKS` asks for less.
 pub(crate) fn stack_limit() -> usize {
-    static LIMIT: OnceLock<usize> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        let maps = max_map_count();
-        let headroom = (maps / 8).max(2048);
-        let kernel = (maps.saturating_sub(headroom) / 2).max(16);
-        match std::env::var("GOROUTINES_MAX_STACKS").map(|v| v.trim().parse::<usize>()) {
-            Ok(Ok(n)) if n >= 1 => n.min(kernel),
-            Ok(_) => {
-                eprintln!("goroutines: ignoring GOROUTINES_MAX_STACKS: expected a whole number of stacks, at least 1");
-                kernel
-            }
-            Err(_) => kernel,
+    let maps = max_map_count();
+    let headroom = (maps / 8).max(2048);
+    let kernel = (maps.saturating_sub(headroom) / maps_per_stack()).max(16);
+    requested_limit().map_or(kernel, |n| n.min(kernel))
+}
+
+/// `GOROUTINES_MAX_STACKS`, read once.
+fn requested_limit() -> Option<usize> {
+    static LIMIT: OnceLock<Option<usize>> = OnceLock::new();
+    *LIMIT.get_or_init(|| match std::env::var("GOROUTINES_MAX_STACKS").map(|v| v.trim().parse::<usize>()) {
+        Ok(Ok(n)) if n >= 1 => Some(n),
+        Ok(_) => {
+            eprintln!("goroutines: ignoring GOROUTINES_MAX_STACKS: expected a whole number of stacks, at least 1");
+            None
         }
+        Err(_) => None,
     })
 }
 
@@ -99,22 +106,38 @@ impl StackPool {
                 return Some(s);
             }
         }
-        self.map_new()
+        self.map_new(local)
     }
 
+    /// Maps a chunk of new stacks within the limit: returns one and caches
+    /// the rest in `local`.
     #[cold]
-    fn map_new(&self) -> Option<GuardedStack> {
+    fn map_new(&self, local: &mut Vec<GuardedStack>) -> Option<GuardedStack> {
         let limit = stack_limit();
-        if LIVE_STACKS.fetch_add(1, Ordering::Relaxed) >= limit {
-            LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
-            warn_once(&format!("{limit} goroutine stacks are live, the most this process may map"));
-            return None;
+        // Reserve budget for up to CHUNK stacks (fewer near the limit).
+        let mut want = CHUNK;
+        let mut live = LIVE_STACKS.load(Ordering::Relaxed);
+        loop {
+            want = want.min(limit.saturating_sub(live));
+            if want == 0 {
+                warn_once(&format!("{limit} goroutine stacks are live, the most this process may map"));
+                return None;
+            }
+            match LIVE_STACKS.compare_exchange_weak(live, live + want, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(now) => live = now,
+            }
         }
-        match GuardedStack::new(self.size) {
-            Ok(s) => Some(s),
+        match GuardedStack::map_chunk(self.size, want) {
+            Ok(mut stacks) => {
+                LIVE_STACKS.fetch_sub(want - stacks.len(), Ordering::Relaxed);
+                let one = stacks.pop();
+                local.append(&mut stacks);
+                one
+            }
             Err(e) => {
-                LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
-                warn_once(&format!("the kernel refused to map another goroutine stack ({e})"));
+                LIVE_STACKS.fetch_sub(want, Ordering::Relaxed);
+                warn_once(&format!("the kernel refused to map more goroutine stacks ({e})"));
                 None
             }
         }
@@ -162,10 +185,11 @@ fn warn_once(why: &str) {
         return;
     }
     eprintln!(
-        "goroutines: no stack for new goroutines: {why}. Each stack takes two \
+        "goroutines: no stack for new goroutines: {why}. Each stack takes up to {} \
          memory maps and the kernel allows {} (vm.max_map_count). New goroutines \
          stay queued until running ones end; nothing is lost. To run more at once, \
          raise the limit: `sysctl -w vm.max_map_count=262144`{}.",
+        maps_per_stack(),
         max_map_count(),
         if std::env::var_os("GOROUTINES_MAX_STACKS").is_some() { " and GOROUTINES_MAX_STACKS" } else { "" }
     );
