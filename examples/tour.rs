@@ -1,0 +1,129 @@
+//! A guided tour of `goroutines`: run it with
+//!
+//! ```text
+//! cargo run --release --example tour
+//! ```
+//!
+//! Each stop prints what it shows. The code is the documentation: every
+//! stop is a few lines you could paste into your own program.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+use goroutines::prelude::*;
+
+fn stop(n: u32, title: &str) {
+    println!("\n== {n}. {title}");
+}
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn fib(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+fn threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+thread_local! {
+    static LOCAL: Cell<u32> = const { Cell::new(0) };
+}
+
+#[goroutines::main]
+fn main() {
+    println!("goroutines tour: main runs as goroutine {} on {} worker threads", goroutine_id(), max_procs());
+
+    stop(1, "go! starts a goroutine; join() waits for its value");
+    let mut x = 7;
+    let h = go!(square(x)); // call form: `x` is evaluated now, like Go's `go f(x)`
+    x = 100;
+    println!("go!(square(x)) with x = 7, then x = {x}: the goroutine computed {}", h.join().unwrap());
+    let h = go!({ fib(25) }); // block form: a `move` block
+    println!("go!({{ fib(25) }}) = {}", h.join().unwrap());
+    let name = String::from("closure");
+    let h = go!(move || format!("hello from a {name} on goroutine {}", goroutine_id()));
+    println!("{}", h.join().unwrap());
+
+    stop(2, "WaitGroup waits for a group of goroutines");
+    let wg = WaitGroup::new();
+    let results = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    for i in 1..=5u64 {
+        let results = results.clone();
+        wg.go(move || results.lock().unwrap().push(fib(10 + i)));
+    }
+    wg.wait();
+    let mut r = results.lock().unwrap().clone();
+    r.sort();
+    println!("five goroutines computed {r:?}");
+
+    stop(3, "blocking is cheap: a blocked goroutine frees its worker");
+    let t = Instant::now();
+    let (started, gate) = (WaitGroup::new(), WaitGroup::new());
+    gate.add(1);
+    for _ in 0..20_000 {
+        let (started, gate) = (started.clone(), gate.clone());
+        started.add(1);
+        go!(move || {
+            started.done();
+            gate.wait(); // suspends this goroutine, not a thread
+        });
+    }
+    started.wait();
+    println!(
+        "20,000 goroutines blocked at once after {:.1?}: {} goroutines alive, {} OS threads in the process",
+        t.elapsed(),
+        num_goroutines(),
+        threads()
+    );
+    gate.done();
+
+    stop(4, "a started goroutine never changes thread (so thread_local!, Rc, guards stay sound)");
+    let h = go!(move || {
+        LOCAL.with(|l| l.set(42));
+        let me = std::thread::current().id();
+        let rc = std::rc::Rc::new("not Send, and fine here");
+        for _ in 0..100 {
+            go!(|| ()).join().unwrap(); // blocks: this goroutine suspends 100 times
+        }
+        (me == std::thread::current().id(), LOCAL.with(|l| l.get()), *rc)
+    });
+    let (same_thread, local, rc) = h.join().unwrap();
+    println!("after 100 suspensions: same thread = {same_thread}, thread_local = {local}, Rc says {rc:?}");
+
+    stop(5, "a panic stays in its goroutine: join() returns Err naming it");
+    let h = go!(|| -> u32 { panic!("something went wrong") });
+    match h.join() {
+        Ok(_) => unreachable!(),
+        Err(p) => println!("join() -> Err: {p}"),
+    }
+
+    stop(6, "scope: goroutines that borrow from the stack");
+    let words = vec!["go", "rust", "goroutines"];
+    let mut lens = vec![0; words.len()];
+    scope(|s| {
+        for (w, l) in words.iter().zip(lens.iter_mut()) {
+            s.go(move || *l = w.len());
+        }
+    });
+    println!("lengths of {words:?}, computed in place by scoped goroutines: {lens:?}");
+
+    stop(7, "yield_now is Go's Gosched; set_max_procs is GOMAXPROCS");
+    let t = Instant::now();
+    let a = go!(|| (0..100_000).for_each(|_| yield_now()));
+    let b = go!(|| (0..100_000).for_each(|_| yield_now()));
+    a.join().unwrap();
+    b.join().unwrap();
+    println!("200,000 yields in {:.1?}; max_procs() = {}", t.elapsed(), max_procs());
+
+    println!("\nThat is the core. See README.md for what comes next: channels, select!, pipelines.");
+}
