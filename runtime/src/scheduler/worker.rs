@@ -334,20 +334,28 @@ impl Worker {
                 idle.stop_spinning();
             }
             // Announce, fence, look once more (idle.rs invariant 3).
-            let active = self.is_active();
+            let listed = self.is_active();
             self.me.sleeping.store(true, Ordering::SeqCst);
-            if active {
+            if listed {
                 idle.add_sleeper(self.index);
             }
             fence(Ordering::SeqCst);
-            let work = self.has_local_work() || (active && self.shared.has_stealable());
+            let work = self.has_local_work() || (listed && self.shared.has_stealable());
             if !work {
                 std::thread::park();
             }
             self.me.sleeping.store(false, Ordering::SeqCst);
-            // Not on the list any more: a pusher took us off and counted us
-            // as spinning on our behalf.
-            spinning = active && !idle.remove_sleeper(self.index);
+            // Off the list already: a pusher took us off and counted us as
+            // spinning on our behalf; we owe that spin.
+            let counted = listed && !idle.remove_sleeper(self.index);
+            if counted && !self.is_active() {
+                // Deactivated while asleep: pass the spin on (invariant 2).
+                if idle.stop_spinning() {
+                    self.shared.notify_idle();
+                }
+                return None;
+            }
+            spinning = counted;
             if !spinning {
                 return None;
             }
