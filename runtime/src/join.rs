@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::goroutine::{GoRef, Goroutine, Job};
+use crate::goroutine::{current, GoRef, Goroutine, Job};
 use crate::panic::Panicked;
 use crate::scheduler::Shared;
 use crate::scope::ScopeState;
@@ -129,6 +129,10 @@ where
             return;
         };
         let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(crate::panic::caught);
+        // The goroutine is over for everyone who can observe it: uncount it
+        // before its result is published, so that after `join` returns,
+        // `num_goroutines` no longer counts it.
+        current::with_running(|g| g.map(|g| g.runtime.goroutine_ended()));
         self.outcome.complete(result);
     }
 }

@@ -243,7 +243,8 @@ impl Shared {
         pool.extend(from.take(room));
     }
 
-    /// A goroutine ended.
+    /// A goroutine's job ended (called by the job, before it publishes its
+    /// result).
     pub(crate) fn goroutine_ended(&self) {
         self.live.fetch_sub(1, Ordering::Relaxed);
     }

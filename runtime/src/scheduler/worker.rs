@@ -422,7 +422,6 @@ impl Worker {
         if let Body::Started(co) = std::mem::replace(body, Body::Finished) {
             self.shared.stacks.release(co.into_stack(), &mut self.stacks.borrow_mut());
         }
-        self.shared.goroutine_ended();
         if let Some(record) = Goroutine::recycle(g) {
             let mut records = self.records.borrow_mut();
             records.push(record);
