@@ -6,7 +6,7 @@ use goroutines_runtime::{scope, spawn, yield_now};
 
 #[test]
 fn scoped_goroutines_borrow_and_mutate_locals() {
-    let data = vec![1, 2, 3, 4];
+    let data = [1, 2, 3, 4];
     let mut out = vec![0; 4];
     let total = AtomicUsize::new(0);
     scope(|s| {
