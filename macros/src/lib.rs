@@ -1,0 +1,109 @@
+//! Procedural macros of the `goroutines` crate: `go!`, `#[goroutines::main]`
+//! and `#[goroutines::test]`.
+//!
+//! This file holds the entry points only. Each macro runs in phases kept in
+//! separate files: parse the input into a model that keeps the user's
+//! syntax, validate it, expand it. Errors are spanned on the smallest
+//! offending node and say what to do; on error the output is still a
+//! best-effort expansion next to the `compile_error!`, so one mistake does
+//! not cascade into ten.
+//!
+//! Everything expands to calls on `::goroutines::__private`, never on this
+//! crate or on `goroutines-runtime` directly.
+
+mod entry;
+mod go;
+mod span;
+
+use proc_macro::TokenStream;
+
+/// Starts a goroutine and returns its `JoinHandle<T>`.
+///
+/// - **Call form** `go!(f(a, b))`, `go!(obj.method(a))`, `go!((expr)(a))`:
+///   like Go's `go f(x)`, the callee (unless it is a plain path such as
+///   `f` or `f::<u8>`), the receiver and every argument are evaluated now,
+///   in the caller, left to right and exactly once; only the call itself
+///   runs in the new goroutine. Each value is moved into the goroutine, the
+///   receiver too: `go!(v.len())` moves `v` (write `go!(v.clone().len())`
+///   to keep it). A value that is not `Send` is reported at its argument.
+///   A closure literal argument, `go!(apply(items, |s| s.len()))`, is built
+///   inside the goroutine (so its parameter types come from `apply`); what
+///   it captures is moved in at the `go!`.
+/// - **Block form** `go!({ ... })`: the block runs as a `move` closure.
+/// - **Closure form** `go!(move || ...)`: the closure is spawned as is.
+///
+/// The goroutine records the place where `go!` is written as its spawn site
+/// (`JoinHandle::spawn_site`, panic reports). Dropping the handle detaches
+/// the goroutine.
+///
+/// ```
+/// use goroutines::prelude::*;
+///
+/// fn add(a: u64, b: u64) -> u64 {
+///     a + b
+/// }
+///
+/// let mut x = 1;
+/// let call = go!(add(x, 10)); // `x` is read here, before the goroutine runs
+/// x = 100;
+/// let block = go!({ x * 2 });
+/// let closure = go!(move || "done");
+///
+/// assert_eq!(call.join().unwrap(), 11);
+/// assert_eq!(block.join().unwrap(), 200);
+/// assert_eq!(closure.join().unwrap(), "done");
+/// ```
+#[proc_macro]
+pub fn go(input: TokenStream) -> TokenStream {
+    go::go(input.into()).into()
+}
+
+/// Runs `main` as a goroutine on the global runtime; the main thread waits
+/// for it and returns its value, so `main` may return `Result`. That value
+/// crosses from the goroutine to the main thread and must be `Send`: return
+/// `Box<dyn Error + Send + Sync>`, not `Box<dyn Error>`.
+///
+/// Attributes, visibility and docs on the fn are kept; the fn takes no
+/// arguments (read `std::env::args()`) and is not `async`.
+///
+/// ```
+/// use goroutines::prelude::*;
+/// use std::error::Error;
+///
+/// #[goroutines::main]
+/// fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+///     let n: u64 = "6".parse()?;
+///     let h = go!({ n * 7 });
+///     assert_eq!(h.join()?, 42);
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::entry(entry::Kind::Main, args.into(), item.into()).into()
+}
+
+/// Makes a `#[test]` whose body runs as a goroutine on the global runtime.
+/// Other attributes (`#[should_panic]`, `#[ignore]`, docs) are kept.
+///
+/// ```
+/// # // Doctests do not run `#[test]` fns: this one is only compiled.
+/// use goroutines::prelude::*;
+///
+/// #[goroutines::test]
+/// fn goroutines_add_up() {
+///     let h = go!({ 1 + 1 });
+///     assert_eq!(h.join().unwrap(), 2);
+/// }
+///
+/// #[goroutines::test]
+/// #[should_panic(expected = "boom")]
+/// fn a_panic_fails_the_test() {
+///     panic!("boom");
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::entry(entry::Kind::Test, args.into(), item.into()).into()
+}

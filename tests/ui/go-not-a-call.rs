@@ -1,0 +1,7 @@
+use goroutines::prelude::*;
+
+fn work() {}
+
+fn main() {
+    go!(work);
+}

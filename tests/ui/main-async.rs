@@ -1,0 +1,4 @@
+#[goroutines::main]
+async fn main() {
+    println!("hello");
+}

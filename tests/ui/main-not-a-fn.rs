@@ -1,0 +1,4 @@
+#[goroutines::main]
+struct Main;
+
+fn main() {}

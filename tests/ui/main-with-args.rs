@@ -1,0 +1,4 @@
+#[goroutines::main]
+fn main(args: Vec<String>) {
+    println!("{args:?}");
+}

@@ -1,0 +1,2 @@
+#[goroutines::main(workers = 4)]
+fn main() {}

@@ -1,0 +1,6 @@
+#[goroutines::test]
+async fn waits() {
+    std::future::ready(()).await;
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[goroutines::test]
+#[test]
+fn twice() {}
+
+fn main() {}
