@@ -101,27 +101,5 @@ pub mod prelude {
 
 /// What the macros expand to. Not public API: no stability promise.
 #[doc(hidden)]
-pub mod __private {
-    pub use goroutines_runtime::spawn;
-
-    /// `#[goroutines::main]`: runs `body` as a goroutine of the global
-    /// runtime; the main thread waits for it. A panic continues in `main`.
-    #[track_caller]
-    pub fn run_main<F, T>(body: F) -> T
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        goroutines_runtime::Runtime::global().block_on(body)
-    }
-
-    /// `#[goroutines::test]`: runs the test body as a goroutine.
-    #[track_caller]
-    pub fn run_test<F, T>(body: F) -> T
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        goroutines_runtime::Runtime::global().block_on(body)
-    }
-}
+#[path = "private/mod.rs"]
+pub mod __private;
