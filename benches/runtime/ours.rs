@@ -1,0 +1,95 @@
+//! The scenarios on our runtime, as a user of `goroutines` writes them.
+
+use std::time::{Duration, Instant};
+
+use goroutines::{Builder, WaitGroup};
+
+use crate::child::{emit, Params, ParkRun};
+use crate::procfs;
+use crate::scenario::{metric, PARK, SPAWN_WAIT, YIELD_SWITCH};
+
+pub fn run(scenario: &crate::scenario::Scenario, p: Params) {
+    match scenario.name {
+        SPAWN_WAIT => {
+            // The global runtime (what `go!` uses), with `procs` workers.
+            let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+            for i in 0..p.warmup + p.runs {
+                let elapsed = rt.block_on(move || spawn_wait(p.n));
+                if i >= p.warmup {
+                    emit(metric::SPAWN_WAIT_NS, elapsed.as_nanos());
+                }
+            }
+        }
+        PARK => {
+            let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+            // First run in a fresh process: nothing pooled yet.
+            rt.block_on(move || park(p.n)).emit_cold(p.n);
+            // Second run: stacks come back from the pool.
+            rt.block_on(move || park(p.n)).emit_warm();
+        }
+        YIELD_SWITCH => {
+            // A runtime of its own with one worker: both goroutines share it.
+            let rt = Builder::new().max_procs(p.procs).build().expect("start a runtime");
+            for i in 0..p.warmup + p.runs {
+                let elapsed = rt.block_on(move || yield_switch(p.n));
+                if i >= p.warmup {
+                    emit(metric::YIELD_SWITCH_NS, elapsed.as_nanos());
+                }
+            }
+        }
+        other => unreachable!("no scenario {other}"),
+    }
+}
+
+/// From a goroutine: spawn `n` goroutines that each call `wg.done()`, then
+/// `wg.wait()`. The counter is added once, before the clock starts (Go and
+/// tokio do the same).
+fn spawn_wait(n: usize) -> Duration {
+    let wg = WaitGroup::new();
+    wg.add(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let wg = wg.clone();
+        drop(goroutines::spawn(move || wg.done()));
+    }
+    wg.wait();
+    start.elapsed()
+}
+
+/// `n` goroutines each do `started.done(); gate.wait();`. Timed from the
+/// first spawn until `started.wait()` returns; memory and threads are read
+/// while all `n` are parked; then the gate opens.
+fn park(n: usize) -> ParkRun {
+    let (started, gate, finished) = (WaitGroup::new(), WaitGroup::new(), WaitGroup::new());
+    started.add(n);
+    gate.add(1);
+    finished.add(n);
+    let rss_before = procfs::rss_bytes();
+    let start = Instant::now();
+    for _ in 0..n {
+        let (started, gate, finished) = (started.clone(), gate.clone(), finished.clone());
+        drop(goroutines::spawn(move || {
+            started.done();
+            gate.wait();
+            finished.done();
+        }));
+    }
+    started.wait();
+    let spawn = start.elapsed();
+    let rss_after = procfs::rss_bytes();
+    let threads = procfs::threads();
+    let start = Instant::now();
+    gate.done();
+    finished.wait();
+    ParkRun { spawn, wake: start.elapsed(), rss_before, rss_after, threads }
+}
+
+/// Two goroutines on one worker, each calling `yield_now()` `n` times.
+fn yield_switch(n: usize) -> Duration {
+    let start = Instant::now();
+    let spin = move || (0..n).for_each(|_| goroutines::yield_now());
+    let (a, b) = (goroutines::spawn(spin), goroutines::spawn(spin));
+    a.join().expect("yielding goroutine");
+    b.join().expect("yielding goroutine");
+    start.elapsed()
+}
