@@ -18,10 +18,11 @@
 //! - `mprotect(PROT_NONE)` where the kernel lacks guard markers: ~2 µs a
 //!   stack, and two VMAs per stack (its usable part and its guard).
 //!
-//! A stack of its own mapping would cost ~8 µs. `maps_per_stack` tells the
-//! admission limit in `pool.rs` which case holds. A stack is unmapped on its
-//! own when dropped (munmap may punch a hole in a chunk, adding at most one
-//! VMA, which the guard-marker figure of one map a stack allows for). Pages are committed by the
+//! A stack of its own mapping would cost ~8 µs. `uses_markers` tells the
+//! pool (`pool.rs`) which case holds: with guard markers it never unmaps a
+//! single stack (that would punch a hole in its chunk, splitting the VMA),
+//! it returns the stack's pages instead (`trim_all`), so the maps a process
+//! spends on stacks stay one per chunk. Pages are committed by the
 //! kernel on first touch; `trim` hands the deep pages back (`MADV_DONTNEED`)
 //! when a goroutine that went deep has ended.
 //!
@@ -56,13 +57,9 @@ const MADV_GUARD_INSTALL: libc::c_int = 102;
 /// Relaxed: a hint; both ways are correct.
 static NO_GUARD_MARKERS: AtomicBool = AtomicBool::new(false);
 
-/// Kernel memory maps (VMAs) one stack may cost, for the admission limit.
-pub(crate) fn maps_per_stack() -> usize {
-    if NO_GUARD_MARKERS.load(Ordering::Relaxed) {
-        2
-    } else {
-        1
-    }
+/// Whether guards are page-table markers (else `mprotect`ed pages).
+pub(crate) fn uses_markers() -> bool {
+    !NO_GUARD_MARKERS.load(Ordering::Relaxed)
 }
 
 /// Makes the page at `addr` a guard page.
@@ -97,6 +94,8 @@ pub(crate) struct GuardedStack {
     limit: usize,
     /// Length of the whole mapping, guard page included.
     len: usize,
+    /// Times released since its depth was last checked (see `pool.rs`).
+    pub(crate) unchecked_uses: u32,
 }
 
 impl GuardedStack {
@@ -141,7 +140,7 @@ impl GuardedStack {
                 unsafe { libc::munmap(limit as *mut libc::c_void, total - i * one) };
                 return if stacks.is_empty() { Err(err) } else { Ok(stacks) };
             }
-            stacks.push(GuardedStack { limit, len: one });
+            stacks.push(GuardedStack { limit, len: one, unchecked_uses: 0 });
         }
         Ok(stacks)
     }
@@ -161,11 +160,12 @@ impl GuardedStack {
         self.limit + self.len
     }
 
-    /// Whether the goroutine that last ran on this stack reached deeper than
+    /// Whether a goroutine that ran on this stack reached deeper than
     /// [`KEEP_COMMITTED`]. Reads a few words just below that depth: frames
     /// leave return addresses and saved registers behind, while pages never
     /// touched (or trimmed) read as zero. A miss only costs memory, never
-    /// correctness.
+    /// correctness. Reading an untouched page costs a (zero-page) fault, so
+    /// the pool asks only every few uses.
     pub(crate) fn went_deep(&self) -> bool {
         if self.usable_size() <= KEEP_COMMITTED {
             return false;
@@ -199,6 +199,47 @@ impl GuardedStack {
             }
         }
     }
+}
+
+/// Returns all the pages of `stacks` to the kernel (they read as zero and
+/// are committed again on the next touch), in one `process_madvise` call per
+/// batch where the kernel allows it, so a batch costs one TLB shootdown
+/// rather than one per stack.
+pub(crate) fn trim_all(stacks: &[GuardedStack]) {
+    static NO_BATCH: AtomicBool = AtomicBool::new(false);
+    static PIDFD: std::sync::OnceLock<libc::c_int> = std::sync::OnceLock::new();
+    let page = page_size();
+    let range =
+        |s: &GuardedStack| libc::iovec { iov_base: (s.limit + page) as *mut libc::c_void, iov_len: s.len - page };
+    if !NO_BATCH.load(Ordering::Relaxed) {
+        // SAFETY: pidfd_open on our own pid has no memory effects; the fd is
+        // kept for the life of the process.
+        let pidfd =
+            *PIDFD.get_or_init(|| unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as libc::c_int });
+        let mut ok = pidfd >= 0;
+        for batch in stacks.chunks(512) {
+            if !ok {
+                break;
+            }
+            let iov: Vec<libc::iovec> = batch.iter().map(range).collect();
+            // SAFETY: every range is the writable part of a stack we own and
+            // nobody runs on (they are between owners); MADV_DONTNEED on
+            // private anonymous memory only drops contents.
+            let rc = unsafe {
+                libc::syscall(libc::SYS_process_madvise, pidfd, iov.as_ptr(), iov.len(), libc::MADV_DONTNEED, 0)
+            };
+            ok = rc >= 0;
+        }
+        if ok {
+            return;
+        }
+        NO_BATCH.store(true, Ordering::Relaxed);
+    }
+    stacks.iter().for_each(|s| {
+        let r = range(s);
+        // SAFETY: as above, one range at a time.
+        unsafe { libc::madvise(r.iov_base, r.iov_len, libc::MADV_DONTNEED) };
+    });
 }
 
 impl Drop for GuardedStack {
@@ -252,6 +293,10 @@ mod tests {
         unsafe { ptr::write_volatile(addr as *mut usize, 0xdead_beef) };
         assert!(s.went_deep());
         s.trim();
+        assert!(!s.went_deep());
+        // SAFETY: as above.
+        unsafe { ptr::write_volatile(addr as *mut usize, 1) };
+        trim_all(std::slice::from_ref(&s));
         assert!(!s.went_deep());
     }
 }

@@ -1,32 +1,45 @@
 //! Reuses goroutine stacks and admits goroutines only while a stack can be had.
 //!
-//! A fresh mapped stack costs ~13 µs here (mmap + mprotect + first faults), a
-//! pooled one ~20 ns, so ended goroutines hand their stacks back: first to a
-//! small cache owned by their worker (no synchronisation), then to a shared
-//! pool, and only past both to `munmap`.
+//! A fresh stack costs ~2–3 µs here (its share of a chunk mapping, its
+//! guard, the first-touch fault), a pooled one ~20 ns, so ended goroutines
+//! hand their stacks back, in tiers:
 //!
-//! Admission: each stack costs kernel memory maps (two with `mprotect`
-//! guards, at most one with guard markers: see `guarded.rs`), and the kernel
-//! caps a process's maps at `vm.max_map_count` (65530 by default); past it
-//! every mmap fails, `std::thread::spawn` included. So every live stack
-//! (running, parked or pooled, in every runtime of the process) is counted
-//! in [`LIVE_STACKS`], and no stack is mapped once the count reaches
-//! [`stack_limit`]: the caller leaves the goroutine queued (unstarted) and the
-//! scheduler admits it when a stack frees. The first refusal prints one line
-//! on stderr naming the limit and how to raise it.
+//! 1. a cache owned by their worker (no synchronisation);
+//! 2. the shared *warm* pool, up to [`WARM_POOL`] stacks, pages kept;
+//! 3. past that, with guard markers, the *cold* pool: the stacks' pages are
+//!    returned to the kernel in batches (`trim_all`), the address ranges
+//!    kept, so memory follows the number of goroutines down while the maps
+//!    stay one per chunk; without guard markers (older kernels) such stacks
+//!    are unmapped instead.
+//!
+//! A stack whose goroutine went deep is trimmed back to its top pages;
+//! depth is checked every [`CHECK_EVERY`] uses, because the check reads a
+//! page that may never have been touched, which costs a fault.
+//!
+//! Admission: stacks cost kernel memory maps (one per chunk of [`CHUNK`]
+//! with guard markers, two per stack without: see `guarded.rs`), and the
+//! kernel caps a process's maps at `vm.max_map_count` (65530 by default);
+//! past it every mmap fails, `std::thread::spawn` included. So every live
+//! stack (running, parked or pooled, in every runtime of the process) is
+//! counted in [`LIVE_STACKS`], and no stack is mapped once the count reaches
+//! [`stack_limit`]: the caller leaves the goroutine queued (unstarted) and
+//! the scheduler admits it when a stack frees. The first refusal prints one
+//! line on stderr naming the limit and how to raise it.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::guarded::{maps_per_stack, GuardedStack};
+use super::guarded::{trim_all, uses_markers, GuardedStack};
 
 /// Stacks a worker keeps for itself.
-pub(crate) const LOCAL_CACHE: usize = 64;
-/// Stacks the shared pool keeps; the rest are unmapped. A stack in the pool
-/// costs its committed top pages (usually one) and its two maps.
-const SHARED_POOL: usize = 4096;
+const LOCAL_CACHE: usize = 64;
+/// Stacks the shared warm pool keeps, pages and all (usually one 4 KiB page
+/// each: 16 MiB at most).
+const WARM_POOL: usize = 4096;
 /// Stacks mapped at once when the pools are empty.
 const CHUNK: usize = 32;
+/// Releases of a stack between two checks of its depth.
+const CHECK_EVERY: u32 = 16;
 
 /// Live stacks in the process: mapped and not yet unmapped. Incremented
 /// before a mapping is made (so concurrent mappers cannot overshoot the
@@ -35,19 +48,22 @@ const CHUNK: usize = 32;
 static LIVE_STACKS: AtomicUsize = AtomicUsize::new(0);
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Memory maps the kernel allows this process (`vm.max_map_count`).
+/// Memory maps the kernel allows this process (`vm.max_map_count`), read once.
 fn max_map_count() -> usize {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(65530)
+    static MAPS: OnceLock<usize> = OnceLock::new();
+    *MAPS.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/vm/max_map_count").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(65530)
+    })
 }
 
 /// How many stacks may live at once: the kernel's map budget less headroom
 /// (an eighth, at least 2048 maps) for the heap, libraries, thread stacks and
-/// the user's own mappings, divided by the maps each stack costs; or less,
-/// if `GOROUTINES_MAX_STACKS` asks for less.
+/// the user's own mappings, in stacks (`CHUNK` a map with guard markers, half
+/// a map without); or less, if `GOROUTINES_MAX_STACKS` asks for less.
 pub(crate) fn stack_limit() -> usize {
     let maps = max_map_count();
-    let headroom = (maps / 8).max(2048);
-    let kernel = (maps.saturating_sub(headroom) / maps_per_stack()).max(16);
+    let budget = maps.saturating_sub((maps / 8).max(2048));
+    let kernel = if uses_markers() { budget * CHUNK } else { budget / 2 }.max(16);
     requested_limit().map_or(kernel, |n| n.min(kernel))
 }
 
@@ -69,17 +85,26 @@ pub(crate) fn live_stacks() -> usize {
     LIVE_STACKS.load(Ordering::Relaxed)
 }
 
-/// The shared part of one runtime's stack pool (all its stacks have one size).
+/// One runtime's stack pool (all its stacks have one size).
 pub(crate) struct StackPool {
     size: usize,
-    shared: Mutex<Vec<GuardedStack>>,
-    /// Stacks in `shared`, readable without the lock.
-    shared_len: AtomicUsize,
+    warm: Mutex<Vec<GuardedStack>>,
+    /// Stacks in `warm`, readable without the lock.
+    warm_len: AtomicUsize,
+    /// Trimmed stacks (guard markers only): address space, no memory.
+    cold: Mutex<Vec<GuardedStack>>,
+    cold_len: AtomicUsize,
 }
 
 impl StackPool {
     pub(crate) fn new(size: usize) -> StackPool {
-        StackPool { size, shared: Mutex::new(Vec::new()), shared_len: AtomicUsize::new(0) }
+        StackPool {
+            size,
+            warm: Mutex::new(Vec::new()),
+            warm_len: AtomicUsize::new(0),
+            cold: Mutex::new(Vec::new()),
+            cold_len: AtomicUsize::new(0),
+        }
     }
 
     /// Usable bytes of every stack of this pool.
@@ -88,23 +113,16 @@ impl StackPool {
     }
 
     /// A stack for a goroutine about to start: from `local` (the calling
-    /// worker's cache), the shared pool, or a new mapping within the limit.
-    /// `None` when the process is at its stack limit or the kernel refused.
+    /// worker's cache), the warm pool, the cold pool, or new mappings within
+    /// the limit. `None` when the process is at its stack limit or the
+    /// kernel refused.
     pub(crate) fn acquire(&self, local: &mut Vec<GuardedStack>) -> Option<GuardedStack> {
         if let Some(s) = local.pop() {
             return Some(s);
         }
-        if self.shared_len.load(Ordering::Relaxed) > 0 {
-            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            // Refill half the local cache in one lock round.
-            let take = shared.len().min(LOCAL_CACHE / 2);
-            let at = shared.len() - take;
-            local.extend(shared.drain(at..));
-            self.shared_len.store(shared.len(), Ordering::Relaxed);
-            drop(shared);
-            if let Some(s) = local.pop() {
-                return Some(s);
-            }
+        // Refill half the local cache in one lock round.
+        if refill(&self.warm, &self.warm_len, local) || refill(&self.cold, &self.cold_len, local) {
+            return local.pop();
         }
         self.map_new(local)
     }
@@ -144,39 +162,65 @@ impl StackPool {
     }
 
     /// Takes back the stack of an ended goroutine.
-    pub(crate) fn release(&self, stack: GuardedStack, local: &mut Vec<GuardedStack>) {
-        if stack.went_deep() {
-            stack.trim();
+    pub(crate) fn release(&self, mut stack: GuardedStack, local: &mut Vec<GuardedStack>) {
+        stack.unchecked_uses += 1;
+        if stack.unchecked_uses >= CHECK_EVERY {
+            stack.unchecked_uses = 0;
+            if stack.went_deep() {
+                stack.trim();
+            }
         }
-        if local.len() < LOCAL_CACHE {
-            local.push(stack);
-            return;
-        }
-        // Local cache full: move half of it to the shared pool in one lock round.
-        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        let room = SHARED_POOL.saturating_sub(shared.len());
-        let moving = room.min(LOCAL_CACHE / 2);
-        let at = local.len() - moving;
-        shared.extend(local.drain(at..));
-        self.shared_len.store(shared.len(), Ordering::Relaxed);
-        drop(shared);
-        if local.len() < LOCAL_CACHE {
-            local.push(stack);
-        } else {
-            unmap(stack);
+        local.push(stack);
+        if local.len() > LOCAL_CACHE {
+            self.spill(local);
         }
     }
 
-    /// Unmaps a worker's cache (when the worker retires).
-    #[allow(dead_code)]
-    pub(crate) fn drain_local(&self, local: &mut Vec<GuardedStack>) {
-        local.drain(..).for_each(unmap);
+    /// The local cache is full: half of it goes to the warm pool, and what
+    /// overflows that goes cold (or is unmapped).
+    #[cold]
+    fn spill(&self, local: &mut Vec<GuardedStack>) {
+        let at = local.len() / 2;
+        let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
+        warm.extend(local.drain(at..));
+        let excess = warm.len().saturating_sub(WARM_POOL);
+        let overflow: Vec<GuardedStack> = if excess > 0 {
+            // Cool down a batch at once, not a stack at a time.
+            let n = excess.max(WARM_POOL / 8).min(warm.len());
+            let from = warm.len() - n;
+            warm.drain(from..).collect()
+        } else {
+            Vec::new()
+        };
+        self.warm_len.store(warm.len(), Ordering::Relaxed);
+        drop(warm);
+        if overflow.is_empty() {
+            return;
+        }
+        if uses_markers() {
+            trim_all(&overflow);
+            let mut cold = self.cold.lock().unwrap_or_else(|e| e.into_inner());
+            cold.extend(overflow);
+            self.cold_len.store(cold.len(), Ordering::Relaxed);
+        } else {
+            let n = overflow.len();
+            drop(overflow);
+            LIVE_STACKS.fetch_sub(n, Ordering::Relaxed);
+        }
     }
 }
 
-fn unmap(stack: GuardedStack) {
-    drop(stack);
-    LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
+/// Moves up to half a local cache from `pool` into `local`; whether any came.
+fn refill(pool: &Mutex<Vec<GuardedStack>>, len: &AtomicUsize, local: &mut Vec<GuardedStack>) -> bool {
+    if len.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
+    let take = pool.len().min(LOCAL_CACHE / 2);
+    let at = pool.len() - take;
+    local.extend(pool.drain(at..));
+    len.store(pool.len(), Ordering::Relaxed);
+    take > 0
 }
 
 #[cold]
@@ -184,12 +228,12 @@ fn warn_once(why: &str) {
     if WARNED.swap(true, Ordering::Relaxed) {
         return;
     }
+    let cost = if uses_markers() { "one memory map per 32 stacks" } else { "two memory maps per stack" };
     eprintln!(
-        "goroutines: no stack for new goroutines: {why}. Each stack takes up to {} \
-         memory maps and the kernel allows {} (vm.max_map_count). New goroutines \
-         stay queued until running ones end; nothing is lost. To run more at once, \
-         raise the limit: `sysctl -w vm.max_map_count=262144`{}.",
-        maps_per_stack(),
+        "goroutines: no stack for new goroutines: {why}. Stacks take {cost}, and the kernel \
+         allows {} maps (vm.max_map_count). New goroutines stay queued until running ones \
+         end; nothing is lost. To run more at once, raise the limit: \
+         `sysctl -w vm.max_map_count=262144`{}.",
         max_map_count(),
         if std::env::var_os("GOROUTINES_MAX_STACKS").is_some() { " and GOROUTINES_MAX_STACKS" } else { "" }
     );
