@@ -171,9 +171,27 @@ impl Goroutine {
     }
 }
 
-/// A fresh goroutine id. Relaxed: ids need only be unique.
+/// Ids a thread takes from `NEXT_ID` at once, so that spawning goroutines
+/// on several workers does not contend on one counter (Go's `goidcache`).
+const ID_BATCH: u64 = 64;
+
+/// A fresh goroutine id, unique in the process. Relaxed: ids need only be
+/// unique.
 fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    use std::cell::Cell;
+    thread_local! {
+        /// The next id this thread hands out, and the end of its batch.
+        static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_ID.fetch_add(ID_BATCH, Ordering::Relaxed);
+            end = next + ID_BATCH;
+        }
+        ids.set((next + 1, end));
+        next
+    })
 }
 
 impl Goroutine {

@@ -17,13 +17,18 @@
 //!    (goroutine.rs invariant 4), passed between workers' free lists in
 //!    batches: a worker that spawns more than it finishes takes from it, one
 //!    that finishes more gives to it.
+//! 6. Live goroutines are counted per worker: +1 on the worker (or, off the
+//!    workers, in `live_outside`) that spawns one, -1 on the worker where it
+//!    ends, so no counter is shared by a spawning and an ending worker. A
+//!    shard may go negative; the sum is the count.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
+use crossbeam_utils::CachePadded;
 
 use super::idle::Idle;
 use super::worker;
@@ -63,6 +68,9 @@ pub(crate) struct WorkerShared {
     pub(crate) thread: OnceLock<Thread>,
     /// The worker is asleep or about to be (Dekker flag, idle.rs inv. 3).
     pub(crate) sleeping: AtomicBool,
+    /// This worker's shard of the live-goroutine count (invariant 6), on a
+    /// cache line of its own: only this worker writes it.
+    pub(crate) live: CachePadded<AtomicIsize>,
 }
 
 impl WorkerShared {
@@ -93,8 +101,10 @@ pub struct Shared {
     pub(crate) stacks: StackPool,
     admission: Mutex<VecDeque<GoRef>>,
     admission_len: AtomicUsize,
-    /// Goroutines spawned and not yet ended.
-    live: AtomicUsize,
+    /// Goroutines spawned from threads that are not this runtime's workers,
+    /// less those ended there (never: goroutines end on workers). With the
+    /// workers' own counts, the number of live goroutines (invariant 6).
+    live_outside: AtomicIsize,
     /// Recycled goroutine records (invariant 5).
     records: Mutex<Vec<GoRef>>,
     pub(crate) config: Config,
@@ -112,7 +122,7 @@ impl Shared {
             stacks: StackPool::new(config.stack_size),
             admission: Mutex::new(VecDeque::new()),
             admission_len: AtomicUsize::new(0),
-            live: AtomicUsize::new(0),
+            live_outside: AtomicIsize::new(0),
             records: Mutex::new(Vec::new()),
             config,
         }
@@ -135,8 +145,18 @@ impl Shared {
         self.active.load(Ordering::Relaxed)
     }
 
+    /// Live goroutines: the sum of the shards (invariant 6). Relaxed: exact
+    /// when whatever spawned or ended them happened-before the call.
     pub(crate) fn live(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+        let workers: isize = (0..self.started()).map(|i| self.worker(i).live.load(Ordering::Relaxed)).sum();
+        (workers + self.live_outside.load(Ordering::Relaxed)).max(0) as usize
+    }
+
+    /// Counts a goroutine as spawned (+1) or ended (-1) on this thread's shard.
+    fn count_live(&self, delta: isize) {
+        if !worker::count_live(self, delta) {
+            self.live_outside.fetch_add(delta, Ordering::Relaxed);
+        }
     }
 
     /// Sets how many workers take new goroutines, starting threads as needed.
@@ -162,7 +182,7 @@ impl Shared {
     /// Queues a goroutine that has never run: on the calling worker's deque
     /// when a goroutine of this runtime spawns it, else on the injector.
     pub(crate) fn submit(&'static self, g: GoRef) {
-        self.live.fetch_add(1, Ordering::Relaxed);
+        self.count_live(1);
         if let Err(g) = worker::push_new_local(self, g) {
             self.injector.push(g);
         }
@@ -246,6 +266,6 @@ impl Shared {
     /// A goroutine's job ended (called by the job, before it publishes its
     /// result).
     pub(crate) fn goroutine_ended(&self) {
-        self.live.fetch_sub(1, Ordering::Relaxed);
+        self.count_live(-1);
     }
 }

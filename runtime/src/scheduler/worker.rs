@@ -26,11 +26,12 @@ use std::collections::VecDeque;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::ptr;
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicIsize, Ordering};
 use std::sync::OnceLock;
 
 use corosensei::CoroutineResult;
 use crossbeam_deque::{Injector, Steal, Worker as Deque};
+use crossbeam_utils::CachePadded;
 
 use super::shared::{Shared, WorkerShared};
 use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
@@ -107,6 +108,12 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
     }
 }
 
+/// Adds `delta` to this worker's live-goroutine shard if this thread is a
+/// worker of `shared` (shared.rs invariant 6); `false` if it is not.
+pub(crate) fn count_live(shared: &Shared, delta: isize) -> bool {
+    with_worker(shared, |w| w.me.live.fetch_add(delta, Ordering::Relaxed)).is_some()
+}
+
 /// A recycled goroutine record from this thread's worker, refilled from the
 /// shared pool in batches. `None` off the runtime's workers.
 pub(crate) fn take_record(shared: &Shared) -> Option<GoRef> {
@@ -146,6 +153,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         remote: Injector::new(),
         thread: OnceLock::new(),
         sleeping: AtomicBool::new(false),
+        live: CachePadded::new(AtomicIsize::new(0)),
     };
     let me: &'static WorkerShared = match shared.slot(index).set(slot) {
         Ok(()) => shared.slot(index).get().expect("just set"),
