@@ -154,11 +154,10 @@ where
     T: Send + 'a,
 {
     let job = JobImpl { outcome: Outcome::new(scope), f: UnsafeCell::new(Some(f)) };
-    let recycled = runtime.take_record();
     // SAFETY: our contract, plus: once the job has run, `f` is `None` and
     // the outcome holds no `T` after its release (invariant 3), so the
     // record holds nothing borrowed afterwards.
-    let g = unsafe { Goroutine::new(runtime, site, job, recycled) };
+    let g = unsafe { Goroutine::prepare(runtime.take_record(), runtime, site, job) };
     let handle = Handle { g: g.clone(), marker: PhantomData };
     (g, handle)
 }

@@ -9,7 +9,6 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
-use std::sync::Arc;
 
 use super::{GoRef, Goroutine, Suspend};
 
@@ -40,15 +39,10 @@ pub(crate) fn with_running<R>(f: impl FnOnce(Option<&Goroutine>) -> R) -> R {
 
 /// A new reference to the current goroutine, if this thread is running one.
 pub(crate) fn running() -> Option<GoRef> {
-    let p = running_ptr()?.as_ptr().cast_const();
-    // SAFETY: `p` points into a GoRef's allocation that the worker holds
-    // while RUNNING is set (see `set_running`); it is the pointer
-    // `Arc::as_ptr` gives, so the allocation is a live Arc and adding a
-    // strong reference to it is sound.
-    unsafe {
-        Arc::increment_strong_count(p);
-        Some(Arc::from_raw(p))
-    }
+    let p = running_ptr()?;
+    // SAFETY: the worker holds a GoRef to this record while RUNNING is set
+    // (see `set_running`), so it stays referenced during the call.
+    Some(unsafe { GoRef::clone_from_ptr(p) })
 }
 
 /// Id of the running goroutine, 0 on a thread that is not running one.

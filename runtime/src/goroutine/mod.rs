@@ -1,9 +1,8 @@
 //! The goroutine record: identity, the park token, the worker it is pinned
 //! to, its coroutine, and its job (the user's closure and the slot for its
-//! result), all in one allocation, which is recycled: a finished record that
-//! nobody else refers to goes back to its worker's free list (Go reuses its
-//! `g` structs the same way), so a spawn usually costs no `malloc` at all,
-//! and above all no `free` on another thread than the `malloc`.
+//! result), all in one record, which is recycled: a finished record that
+//! nobody refers to any more goes back to a free list (Go reuses its `g`
+//! structs the same way; `goref.rs`), so a spawn costs no `malloc`.
 //!
 //! # Invariants
 //!
@@ -27,34 +26,33 @@
 //!    worker. A wake that races the switch-out is harmless: only the home
 //!    worker dequeues the goroutine, and it is busy running it until the
 //!    switch completes. Parks may return spuriously; every primitive loops.
-//! 4. **Recycled only when unique.** A record is reset and reused only
-//!    through `Arc::get_mut`, i.e. when no handle, waiter or queue refers to
-//!    it any more; whoever still holds a reference keeps the old goroutine's
-//!    record (its job, its outcome) intact.
+//! 4. **Recycled only when unique.** A record is reset and reused only by
+//!    the holder of its sole reference (`GoRef::get_mut`, or the last drop),
+//!    i.e. when no handle, waiter or queue refers to it any more; whoever
+//!    still holds a reference keeps the old goroutine's record (its job, its
+//!    outcome) intact.
 //! 5. **No foreign unwinding.** A suspended coroutine is never dropped off its
 //!    worker: if the last reference to a record whose coroutine never ended is
 //!    dropped (a goroutine parked forever and forgotten, as Go leaks it), the
-//!    coroutine and its stack are leaked, not unwound on some other thread.
+//!    record, coroutine and stack are left as they are, never reused nor
+//!    unwound on some other thread.
 
 pub(crate) mod current;
+mod goref;
 mod job;
 
+pub(crate) use goref::GoRef;
 pub(crate) use job::Job;
 use job::JobSlot;
 
 use std::cell::UnsafeCell;
-use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use corosensei::{Coroutine, Yielder};
 
 use crate::scheduler::Shared;
 use crate::stack::GuardedStack;
-
-/// A shared reference to a goroutine record. Run queues and waiters hold these.
-pub(crate) type GoRef = Arc<Goroutine>;
 
 /// Why a goroutine's coroutine switched back to its worker.
 pub(crate) enum Suspend {
@@ -107,6 +105,8 @@ pub(crate) struct Goroutine {
     body: UnsafeCell<Body>,
     /// The closure and its result slot.
     pub(crate) job: JobSlot,
+    /// `GoRef`s to this record (goref.rs).
+    refs: AtomicUsize,
 }
 
 // SAFETY: every field but `body` and `yielder` is immutable or atomic. `body`
@@ -122,32 +122,35 @@ unsafe impl Sync for Goroutine {}
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Goroutine {
-    /// A record for `job`: a recycled one if this worker has one (invariant
-    /// 4), else a new allocation.
+    /// A blank record of `runtime`, as slabs are made of.
+    fn blank(runtime: &'static Shared) -> Goroutine {
+        Goroutine {
+            id: 0,
+            spawn_site: Location::caller(),
+            runtime,
+            park: AtomicU8::new(EMPTY),
+            home: AtomicUsize::new(UNSTARTED),
+            guard_page: AtomicUsize::new(0),
+            yielder: UnsafeCell::new(std::ptr::null()),
+            body: UnsafeCell::new(Body::Unstarted),
+            job: JobSlot::empty(),
+            refs: AtomicUsize::new(1),
+        }
+    }
+
+    /// Fills the blank or recycled record `g` for a new goroutine running
+    /// `job` on `runtime`.
     ///
     /// # Safety
     /// As `JobSlot::put`: what `job` borrows outlives the goroutine's run,
     /// and nothing borrowed is left in it once it has run.
-    pub(crate) unsafe fn new<J: Job>(
+    pub(crate) unsafe fn prepare<J: Job>(
+        mut g: GoRef,
         runtime: &'static Shared,
         spawn_site: &'static Location<'static>,
         job: J,
-        recycled: Option<GoRef>,
     ) -> GoRef {
-        let mut g = recycled.unwrap_or_else(|| {
-            Arc::new(Goroutine {
-                id: 0,
-                spawn_site,
-                runtime,
-                park: AtomicU8::new(EMPTY),
-                home: AtomicUsize::new(UNSTARTED),
-                guard_page: AtomicUsize::new(0),
-                yielder: UnsafeCell::new(std::ptr::null()),
-                body: UnsafeCell::new(Body::Unstarted),
-                job: JobSlot::empty(),
-            })
-        });
-        let r = Arc::get_mut(&mut g).expect("a recycled goroutine record is unique (invariant 4)");
+        let r = GoRef::get_mut(&mut g).expect("a free goroutine record is unique (invariant 4)");
         r.id = next_id();
         r.spawn_site = spawn_site;
         r.runtime = runtime;
@@ -156,18 +159,27 @@ impl Goroutine {
         g
     }
 
-    /// Makes a finished record reusable, if nobody else refers to it
-    /// (invariant 4). Returns it for the free list, or `None`.
+    /// Makes a finished record reusable if `g` is its only reference
+    /// (invariant 4): returns it for a free list. Otherwise drops `g`, and
+    /// the last reference's drop recycles it.
     pub(crate) fn recycle(mut g: GoRef) -> Option<GoRef> {
-        let r = Arc::get_mut(&mut g)?;
-        debug_assert!(matches!(r.body.get_mut(), Body::Finished));
-        r.job.clear();
-        *r.body.get_mut() = Body::Unstarted;
-        *r.park.get_mut() = EMPTY;
-        *r.home.get_mut() = UNSTARTED;
-        *r.guard_page.get_mut() = 0;
-        *r.yielder.get_mut() = std::ptr::null();
-        Some(g)
+        let r = GoRef::get_mut(&mut g)?;
+        r.reset().then_some(g)
+    }
+
+    /// Clears a record nobody else refers to for reuse; `false` if it must
+    /// never be reused (its coroutine never ended: invariant 5).
+    fn reset(&mut self) -> bool {
+        if let Body::Started(_) = self.body.get_mut() {
+            return false;
+        }
+        self.job.clear();
+        *self.body.get_mut() = Body::Unstarted;
+        *self.park.get_mut() = EMPTY;
+        *self.home.get_mut() = UNSTARTED;
+        *self.guard_page.get_mut() = 0;
+        *self.yielder.get_mut() = std::ptr::null();
+        true
     }
 }
 
@@ -254,18 +266,6 @@ impl Goroutine {
                 Ok(_) => return cur == PARKED,
                 Err(actual) => cur = actual,
             }
-        }
-    }
-}
-
-impl Drop for Goroutine {
-    fn drop(&mut self) {
-        let body = std::mem::replace(self.body.get_mut(), Body::Finished);
-        if let Body::Started(co) = body {
-            // Invariant 5: a coroutine that never ended may hold `!Send`
-            // data on its stack; we may be on any thread, so it is leaked
-            // rather than unwound here.
-            let _leaked = ManuallyDrop::new(co);
         }
     }
 }

@@ -35,9 +35,6 @@ use super::worker;
 use crate::goroutine::GoRef;
 use crate::stack::StackPool;
 
-/// Recycled goroutine records the shared pool keeps.
-const RECORD_POOL: usize = 4096;
-
 /// The most worker threads one runtime may have.
 pub const MAX_PROCS: usize = 256;
 
@@ -243,9 +240,17 @@ impl Shared {
         g
     }
 
-    /// A recycled goroutine record for a spawn on this thread, if one is at hand.
-    pub(crate) fn take_record(&self) -> Option<GoRef> {
-        worker::take_record(self)
+    /// A free goroutine record for a spawn on this thread: from this
+    /// worker's free list, the shared pool, or a new slab.
+    pub(crate) fn take_record(&'static self) -> GoRef {
+        if let Some(g) = worker::take_record(self) {
+            return g;
+        }
+        let mut pool = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.is_empty() {
+            pool.extend(GoRef::alloc_slab(self));
+        }
+        pool.pop().expect("a slab is never empty")
     }
 
     /// Moves up to `n` recycled records from the shared pool into `into`.
@@ -255,12 +260,10 @@ impl Shared {
         into.extend(pool.drain(at..));
     }
 
-    /// Gives recycled records to the shared pool, which keeps at most
-    /// `RECORD_POOL`; the rest are freed.
+    /// Gives recycled records to the shared pool (records are never freed:
+    /// goref.rs).
     pub(crate) fn give_records(&self, from: impl Iterator<Item = GoRef>) {
-        let mut pool = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        let room = RECORD_POOL.saturating_sub(pool.len());
-        pool.extend(from.take(room));
+        self.records.lock().unwrap_or_else(|e| e.into_inner()).extend(from);
     }
 
     /// A goroutine's job ended (called by the job, before it publishes its

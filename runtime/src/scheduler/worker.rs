@@ -114,13 +114,17 @@ pub(crate) fn count_live(shared: &Shared, delta: isize) -> bool {
     with_worker(shared, |w| w.me.live.fetch_add(delta, Ordering::Relaxed)).is_some()
 }
 
-/// A recycled goroutine record from this thread's worker, refilled from the
-/// shared pool in batches. `None` off the runtime's workers.
-pub(crate) fn take_record(shared: &Shared) -> Option<GoRef> {
+/// A free goroutine record from this thread's worker, refilled from the
+/// shared pool, or from a new slab, in batches. `None` off the runtime's
+/// workers.
+pub(crate) fn take_record(shared: &'static Shared) -> Option<GoRef> {
     with_worker(shared, |w| {
         let mut records = w.records.borrow_mut();
         if records.is_empty() {
             shared.take_records(&mut records, LOCAL_RECORDS / 4);
+        }
+        if records.is_empty() {
+            records.extend(GoRef::alloc_slab(shared));
         }
         records.pop()
     })
