@@ -62,26 +62,67 @@ pub(crate) fn uses_markers() -> bool {
     !NO_GUARD_MARKERS.load(Ordering::Relaxed)
 }
 
-/// Makes the page at `addr` a guard page.
-fn install_guard(addr: usize, page: usize) -> io::Result<()> {
-    if !NO_GUARD_MARKERS.load(Ordering::Relaxed) {
-        // SAFETY: `addr` is a page of a private anonymous mapping we own
-        // and nothing uses yet; a guard marker only makes access fault.
-        if unsafe { libc::madvise(addr as *mut libc::c_void, page, MADV_GUARD_INSTALL) } == 0 {
+/// A pidfd for this process, for `process_madvise` (negative if the kernel
+/// has none).
+fn own_pidfd() -> libc::c_int {
+    static PIDFD: std::sync::OnceLock<libc::c_int> = std::sync::OnceLock::new();
+    // SAFETY: pidfd_open on our own pid has no memory effects; the fd is
+    // kept for the life of the process.
+    *PIDFD.get_or_init(|| unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as libc::c_int })
+}
+
+/// Applies `advice` to every range, in as few `process_madvise` calls as
+/// the kernel allows (one per 512 ranges: one `mmap_lock` acquisition, one
+/// TLB flush), or `madvise` by `madvise` where it does not. `Err` with the
+/// first failure.
+fn madvise_all(ranges: &[libc::iovec], advice: libc::c_int) -> io::Result<()> {
+    static NO_BATCH: AtomicBool = AtomicBool::new(false);
+    if !NO_BATCH.load(Ordering::Relaxed) && own_pidfd() >= 0 {
+        let mut done = 0;
+        for batch in ranges.chunks(512) {
+            // SAFETY: the caller passes ranges of mappings it owns and
+            // nobody uses, and an advice that only drops contents or adds
+            // guard markers.
+            let rc = unsafe {
+                libc::syscall(libc::SYS_process_madvise, own_pidfd(), batch.as_ptr(), batch.len(), advice, 0)
+            };
+            if rc < 0 {
+                break;
+            }
+            done += batch.len();
+        }
+        if done == ranges.len() {
             return Ok(());
         }
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINVAL) {
-            return Err(err);
+        NO_BATCH.store(true, Ordering::Relaxed);
+    }
+    for r in ranges {
+        // SAFETY: as above, one range at a time.
+        if unsafe { libc::madvise(r.iov_base, r.iov_len, advice) } != 0 {
+            return Err(io::Error::last_os_error());
         }
-        NO_GUARD_MARKERS.store(true, Ordering::Relaxed);
     }
-    // SAFETY: as above; PROT_NONE on our own unused page.
-    if unsafe { libc::mprotect(addr as *mut libc::c_void, page, libc::PROT_NONE) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+    Ok(())
+}
+
+/// Makes the page at each of `addrs` a guard page.
+fn install_guards(addrs: &[usize], page: usize) -> io::Result<()> {
+    if !NO_GUARD_MARKERS.load(Ordering::Relaxed) {
+        let ranges: Vec<libc::iovec> =
+            addrs.iter().map(|&a| libc::iovec { iov_base: a as *mut libc::c_void, iov_len: page }).collect();
+        match madvise_all(&ranges, MADV_GUARD_INSTALL) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => NO_GUARD_MARKERS.store(true, Ordering::Relaxed),
+            Err(e) => return Err(e),
+        }
     }
+    for &a in addrs {
+        // SAFETY: PROT_NONE on a page of a mapping we own and nobody uses.
+        if unsafe { libc::mprotect(a as *mut libc::c_void, page, libc::PROT_NONE) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// How much of the top of a stack stays committed across reuse. A returned
@@ -100,9 +141,7 @@ pub(crate) struct GuardedStack {
 
 impl GuardedStack {
     /// Maps `n` stacks of `size` usable bytes each (rounded up to whole
-    /// pages), each with a guard page below it. May return fewer than `n`
-    /// if the kernel refuses part of the work (its map limit); an error only
-    /// when it made none.
+    /// pages), each with a guard page below it.
     pub(crate) fn map_chunk(size: usize, n: usize) -> io::Result<Vec<GuardedStack>> {
         let page = page_size();
         let usable = size
@@ -114,14 +153,21 @@ impl GuardedStack {
         let total = one
             .checked_mul(n.max(1))
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "stack chunk size overflows"))?;
+        // The chunk is reserved PROT_NONE, one page larger, and all but that
+        // lowest page made writable. The kernel places a new mapping right
+        // below the previous one; a writable chunk would merge into the
+        // previous chunk's VMA, and merging write-locks that VMA, waiting for
+        // every fault in progress there (the other workers' first touches of
+        // their stacks). The PROT_NONE page keeps chunks from merging.
+        let reserved = total + page;
         // SAFETY: an anonymous private mapping at an address of the kernel's
         // choosing touches no existing memory. MAP_NORESERVE: pages are
         // committed on touch, so a deep-but-idle stack costs only address space.
         let base = unsafe {
             libc::mmap(
                 ptr::null_mut(),
-                total,
-                libc::PROT_READ | libc::PROT_WRITE,
+                reserved,
+                libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
                 0,
@@ -130,19 +176,23 @@ impl GuardedStack {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let base = base as usize;
-        let mut stacks = Vec::with_capacity(n);
-        for i in 0..n.max(1) {
-            let limit = base + i * one;
-            if let Err(err) = install_guard(limit, page) {
-                // SAFETY: the rest of the chunk, from this stack on, is ours
-                // and unused; unmapping it leaves the stacks made so far.
-                unsafe { libc::munmap(limit as *mut libc::c_void, total - i * one) };
-                return if stacks.is_empty() { Err(err) } else { Ok(stacks) };
-            }
-            stacks.push(GuardedStack { limit, len: one, unchecked_uses: 0 });
+        let base = base as usize + page;
+        // SAFETY: [base, base + total) lies inside the reservation we just
+        // made and own, and nothing uses it yet.
+        if unsafe { libc::mprotect(base as *mut libc::c_void, total, libc::PROT_READ | libc::PROT_WRITE) } != 0 {
+            let err = io::Error::last_os_error();
+            // SAFETY: the whole reservation is ours and unused.
+            unsafe { libc::munmap((base - page) as *mut libc::c_void, reserved) };
+            return Err(err);
         }
-        Ok(stacks)
+        let n = n.max(1);
+        let guards: Vec<usize> = (0..n).map(|i| base + i * one).collect();
+        if let Err(err) = install_guards(&guards, page) {
+            // SAFETY: the whole reservation is ours and unused.
+            unsafe { libc::munmap((base - page) as *mut libc::c_void, reserved) };
+            return Err(err);
+        }
+        Ok(guards.into_iter().map(|limit| GuardedStack { limit, len: one, unchecked_uses: 0 }).collect())
     }
 
     /// Usable bytes (the guard page excluded).
@@ -206,40 +256,13 @@ impl GuardedStack {
 /// batch where the kernel allows it, so a batch costs one TLB shootdown
 /// rather than one per stack.
 pub(crate) fn trim_all(stacks: &[GuardedStack]) {
-    static NO_BATCH: AtomicBool = AtomicBool::new(false);
-    static PIDFD: std::sync::OnceLock<libc::c_int> = std::sync::OnceLock::new();
     let page = page_size();
-    let range =
-        |s: &GuardedStack| libc::iovec { iov_base: (s.limit + page) as *mut libc::c_void, iov_len: s.len - page };
-    if !NO_BATCH.load(Ordering::Relaxed) {
-        // SAFETY: pidfd_open on our own pid has no memory effects; the fd is
-        // kept for the life of the process.
-        let pidfd =
-            *PIDFD.get_or_init(|| unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as libc::c_int });
-        let mut ok = pidfd >= 0;
-        for batch in stacks.chunks(512) {
-            if !ok {
-                break;
-            }
-            let iov: Vec<libc::iovec> = batch.iter().map(range).collect();
-            // SAFETY: every range is the writable part of a stack we own and
-            // nobody runs on (they are between owners); MADV_DONTNEED on
-            // private anonymous memory only drops contents.
-            let rc = unsafe {
-                libc::syscall(libc::SYS_process_madvise, pidfd, iov.as_ptr(), iov.len(), libc::MADV_DONTNEED, 0)
-            };
-            ok = rc >= 0;
-        }
-        if ok {
-            return;
-        }
-        NO_BATCH.store(true, Ordering::Relaxed);
-    }
-    stacks.iter().for_each(|s| {
-        let r = range(s);
-        // SAFETY: as above, one range at a time.
-        unsafe { libc::madvise(r.iov_base, r.iov_len, libc::MADV_DONTNEED) };
-    });
+    let ranges: Vec<libc::iovec> = stacks
+        .iter()
+        .map(|s| libc::iovec { iov_base: (s.limit + page) as *mut libc::c_void, iov_len: s.len - page })
+        .collect();
+    // Failure only leaves memory committed; nothing to do about it.
+    let _ = madvise_all(&ranges, libc::MADV_DONTNEED);
 }
 
 impl Drop for GuardedStack {

@@ -16,7 +16,7 @@
 //! depth is checked every [`CHECK_EVERY`] uses, because the check reads a
 //! page that may never have been touched, which costs a fault.
 //!
-//! Admission: stacks cost kernel memory maps (one per chunk of [`CHUNK`]
+//! Admission: stacks cost kernel memory maps (two per chunk of [`CHUNK`]
 //! with guard markers, two per stack without: see `guarded.rs`), and the
 //! kernel caps a process's maps at `vm.max_map_count` (65530 by default);
 //! past it every mmap fails, `std::thread::spawn` included. So every live
@@ -36,8 +36,9 @@ const LOCAL_CACHE: usize = 64;
 /// Stacks the shared warm pool keeps, pages and all (usually one 4 KiB page
 /// each: 16 MiB at most).
 const WARM_POOL: usize = 4096;
-/// Stacks mapped at once when the pools are empty.
-const CHUNK: usize = 32;
+/// Stacks mapped at once when the pools are empty: one mmap, one mprotect
+/// and one guard-marker call for all of them.
+const CHUNK: usize = 64;
 /// Releases of a stack between two checks of its depth.
 const CHECK_EVERY: u32 = 16;
 
@@ -58,12 +59,13 @@ fn max_map_count() -> usize {
 
 /// How many stacks may live at once: the kernel's map budget less headroom
 /// (an eighth, at least 2048 maps) for the heap, libraries, thread stacks and
-/// the user's own mappings, in stacks (`CHUNK` a map with guard markers, half
-/// a map without); or less, if `GOROUTINES_MAX_STACKS` asks for less.
+/// the user's own mappings, in stacks (two maps per `CHUNK` with guard
+/// markers, two per stack without); or less, if `GOROUTINES_MAX_STACKS` asks
+/// for less.
 pub(crate) fn stack_limit() -> usize {
     let maps = max_map_count();
     let budget = maps.saturating_sub((maps / 8).max(2048));
-    let kernel = if uses_markers() { budget * CHUNK } else { budget / 2 }.max(16);
+    let kernel = if uses_markers() { budget / 2 * CHUNK } else { budget / 2 }.max(16);
     requested_limit().map_or(kernel, |n| n.min(kernel))
 }
 
@@ -228,7 +230,7 @@ fn warn_once(why: &str) {
     if WARNED.swap(true, Ordering::Relaxed) {
         return;
     }
-    let cost = if uses_markers() { "one memory map per 32 stacks" } else { "two memory maps per stack" };
+    let cost = if uses_markers() { "two memory maps per 64 stacks" } else { "two memory maps per stack" };
     eprintln!(
         "goroutines: no stack for new goroutines: {why}. Stacks take {cost}, and the kernel \
          allows {} maps (vm.max_map_count). New goroutines stay queued until running ones \
