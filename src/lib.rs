@@ -61,6 +61,8 @@
 //!   [`JoinHandle::join`] as [`Panicked`]; [`Builder::panic_policy`] can
 //!   choose Go's policy (abort the process).
 
+#![warn(missing_docs)]
+
 extern crate self as goroutines;
 
 /// Starts a goroutine and returns its [`JoinHandle`].

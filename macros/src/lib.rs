@@ -11,6 +11,8 @@
 //! Everything expands to calls on `::goroutines::__private`, never on this
 //! crate or on `goroutines-runtime` directly.
 
+#![warn(missing_docs)]
+
 mod entry;
 mod go;
 mod span;

@@ -12,6 +12,8 @@
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
 //! - `sync/`: goroutine-aware synchronisation
 
+#![warn(missing_docs)]
+
 mod goroutine;
 mod join;
 mod panic;

@@ -54,6 +54,7 @@ pub struct WaitGroup {
 }
 
 impl WaitGroup {
+    /// A group with nothing to wait for.
     pub fn new() -> WaitGroup {
         WaitGroup {
             inner: Arc::new(Inner {
