@@ -1,4 +1,4 @@
-// The Go side of benches/runtime.rs: the same scenarios, written as a Go
+// The Go side of benches/runtime: the same scenarios, written as a Go
 // programmer would, printing one "metric value" line per measured run.
 //
 //	goroutines-bench -scenario spawn_wait -runs 5 -warmup 1
@@ -6,8 +6,13 @@
 //	goroutines-bench -scenario yield_switch -runs 5 -warmup 1
 //
 // The flags -n (spawn_wait, park_20k: goroutines; yield_switch: yields per
-// goroutine) and -procs (GOMAXPROCS) default to the values benches/runtime.rs
+// goroutine) and -procs (GOMAXPROCS) default to the values benches/runtime
 // passes, so running it by hand measures the same thing.
+//
+// With -serve (spawn_wait, yield_switch; what benches/runtime uses) it does
+// the -warmup runs, prints "ready", then does one measured run per "run"
+// line on stdin, each answered with its "metric value" line and "ready",
+// until stdin closes; -runs is then unused.
 package main
 
 import (
@@ -28,19 +33,19 @@ func main() {
 	warmup := flag.Int("warmup", 1, "unmeasured runs first")
 	n := flag.Int("n", 0, "goroutines (spawn_wait, park_20k) or yields per goroutine (yield_switch); 0: the default")
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0: the scenario's default")
+	serve := flag.Bool("serve", false, "after the warm-up, one measured run per \"run\" line on stdin (not park_20k)")
 	flag.Parse()
 
 	switch *scenario {
 	case "spawn_wait":
 		runtime.GOMAXPROCS(orDefault(*procs, 2))
 		count := orDefault(*n, 1_000_000)
-		for i := 0; i < *warmup+*runs; i++ {
-			d := spawnWait(count)
-			if i >= *warmup {
-				fmt.Printf("spawn_wait_ns %d\n", d.Nanoseconds())
-			}
-		}
+		repeat(*warmup, *runs, *serve, "spawn_wait_ns", func() time.Duration { return spawnWait(count) })
 	case "park_20k":
+		if *serve {
+			fmt.Fprintln(os.Stderr, "park_20k: no -serve (each measured run is a fresh process)")
+			os.Exit(2)
+		}
 		runtime.GOMAXPROCS(orDefault(*procs, 2))
 		count := orDefault(*n, 20_000)
 		// First run in this fresh process: spawn time, memory and threads.
@@ -55,14 +60,38 @@ func main() {
 	case "yield_switch":
 		runtime.GOMAXPROCS(orDefault(*procs, 1))
 		count := orDefault(*n, 2_000_000)
-		for i := 0; i < *warmup+*runs; i++ {
-			d := yieldSwitch(count)
-			if i >= *warmup {
-				fmt.Printf("yield_switch_ns %d\n", d.Nanoseconds())
-			}
-		}
+		repeat(*warmup, *runs, *serve, "yield_switch_ns", func() time.Duration { return yieldSwitch(count) })
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -scenario %q\n", *scenario)
+		os.Exit(2)
+	}
+}
+
+// repeat does warmup unmeasured runs of once, then the measured ones: runs
+// of them, or with serve one per "run" line on stdin, each answered with its
+// metric line and "ready" (os.Stdout is unbuffered).
+func repeat(warmup, runs int, serve bool, metric string, once func() time.Duration) {
+	for i := 0; i < warmup; i++ {
+		once()
+	}
+	if !serve {
+		for i := 0; i < runs; i++ {
+			fmt.Printf("%s %d\n", metric, once().Nanoseconds())
+		}
+		return
+	}
+	fmt.Println("ready")
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if cmd := strings.TrimSpace(in.Text()); cmd != "run" {
+			fmt.Fprintf(os.Stderr, "unknown command %q on stdin\n", cmd)
+			os.Exit(2)
+		}
+		fmt.Printf("%s %d\n", metric, once().Nanoseconds())
+		fmt.Println("ready")
+	}
+	if err := in.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot read stdin: %v\n", err)
 		os.Exit(2)
 	}
 }

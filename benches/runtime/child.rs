@@ -1,18 +1,23 @@
 //! Subprocesses: how the parent starts a child (this binary re-executed, or
-//! Go's program), bounds its time and reads its `metric value` lines; and
-//! the child side, which runs one scenario and prints those lines.
+//! Go's program), bounds its time and reads its `metric value` lines, both
+//! for a child that runs once and exits and for a long-lived one that runs
+//! once per `run` line on its stdin; and the child side, which runs one
+//! scenario and prints those lines.
 
-use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crate::scenario::{metric, Impl, Processes, Scenario};
+use crate::scenario::{metric, Impl, Scenario};
 use crate::{ours, tokio_rt};
 
-/// Every sample of every metric a scenario printed, in order.
-pub type Samples = BTreeMap<String, Vec<f64>>;
+/// What a long-lived child prints when it has finished its warm-up or a
+/// measured run and waits for the next `run` line.
+pub const READY: &str = "ready";
+/// What the parent writes to a long-lived child for one measured run.
+pub const RUN: &str = "run";
 
 /// What a child needs to know; the parent passes all of it.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +25,11 @@ pub struct Params {
     pub n: usize,
     pub procs: usize,
     pub warmup: usize,
+    /// Measured runs, when not `serve`.
     pub runs: usize,
+    /// After the warm-up, print `ready` and do one measured run per `run`
+    /// line on stdin (then `ready` again) until stdin closes.
+    pub serve: bool,
 }
 
 /// Who to start for an implementation.
@@ -32,102 +41,190 @@ pub enum Launcher {
 }
 
 impl Launcher {
-    fn command(&self, scenario: &Scenario, p: Params) -> Command {
-        match self {
+    pub fn command(&self, scenario: &Scenario, p: Params) -> Command {
+        let (mut cmd, dash) = match self {
             Launcher::Own(which) => {
-                let exe = std::env::current_exe().expect("the bench binary's own path");
-                let mut cmd = Command::new(exe);
+                let mut cmd = Command::new(std::env::current_exe().expect("the bench binary's own path"));
                 cmd.args(["--child", which.arg(), scenario.name]);
-                for (flag, v) in [("--n", p.n), ("--procs", p.procs), ("--warmup", p.warmup), ("--runs", p.runs)] {
-                    cmd.args([flag.to_string(), v.to_string()]);
-                }
-                cmd
+                (cmd, "--")
             }
             Launcher::Go(bin) => {
                 let mut cmd = Command::new(bin);
                 cmd.args(["-scenario", scenario.name]);
-                for (flag, v) in [("-n", p.n), ("-procs", p.procs), ("-warmup", p.warmup), ("-runs", p.runs)] {
-                    cmd.args([flag.to_string(), v.to_string()]);
-                }
-                cmd
+                (cmd, "-")
             }
+        };
+        for (flag, v) in [("n", p.n), ("procs", p.procs), ("warmup", p.warmup), ("runs", p.runs)] {
+            cmd.args([format!("{dash}{flag}"), v.to_string()]);
         }
+        if p.serve {
+            cmd.arg(format!("{dash}serve"));
+        }
+        cmd
     }
 }
 
-/// The samples of `runs` measured runs, and what went wrong if a child
-/// timed out, crashed or printed something unexpected.
-pub struct Outcome {
-    pub samples: Samples,
-    pub failure: Option<String>,
-}
-
-/// Runs `scenario` with `launcher` until `runs` measured runs are in.
-pub fn collect(launcher: &Launcher, scenario: &Scenario, runs: usize) -> Outcome {
-    let mut samples = Samples::new();
-    let base = Params { n: scenario.n, procs: scenario.procs, warmup: 0, runs };
-    let processes: Vec<(Params, bool)> = match scenario.processes {
-        Processes::Shared { warmup } => vec![(Params { warmup, ..base }, true)],
-        // The first process warms the page cache and is not measured.
-        Processes::FreshPerRun => (0..=runs).map(|i| (Params { runs: 1, ..base }, i > 0)).collect(),
-    };
-    for (params, measured) in processes {
-        match run_one(launcher.command(scenario, params), scenario.timeout) {
-            Ok(out) if measured => {
-                for (metric, v) in out {
-                    samples.entry(metric).or_default().push(v);
-                }
-            }
-            Ok(_) => {}
-            Err(e) => return Outcome { samples, failure: Some(e) },
-        }
-    }
-    Outcome { samples, failure: None }
-}
+/// One run's `metric value` lines.
+pub type Lines = Vec<(String, f64)>;
 
 /// Starts `cmd`, kills it after `timeout`, and parses its stdout. Its stderr
 /// goes straight to ours, so runtime warnings and panics stay visible.
-fn run_one(mut cmd: Command, timeout: Duration) -> Result<Vec<(String, f64)>, String> {
+pub fn run_one(mut cmd: Command, timeout: Duration) -> Result<Lines, String> {
     let shown = format!("{cmd:?}");
+    let deadline = Instant::now() + timeout;
+    let (mut child, lines) = start(&mut cmd, Stdio::null(), &shown)?;
+    let mut out = Lines::new();
+    loop {
+        match next_line(&lines, deadline, timeout) {
+            Ok(Some(line)) => out.push(parse_line(&line, &shown)?),
+            Ok(None) => break,
+            Err(e) => return Err(kill(&mut child, e, &shown)),
+        }
+    }
+    let status = wait_until(&mut child, deadline, timeout, &shown)?;
+    if !status.success() {
+        return Err(format!("{} : {shown}", describe(status)));
+    }
+    Ok(out)
+}
+
+/// A long-lived child started with `serve`: warmed up, waiting for `run`.
+pub struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<std::io::Result<String>>,
+    timeout: Duration,
+    shown: String,
+}
+
+impl Server {
+    /// Starts `cmd` (with `serve` set) and waits until its warm-up is done.
+    pub fn start(mut cmd: Command, timeout: Duration) -> Result<Server, String> {
+        let shown = format!("{cmd:?}");
+        let (mut child, lines) = start(&mut cmd, Stdio::piped(), &shown)?;
+        let stdin = child.stdin.take();
+        let mut server = Server { child, stdin, lines, timeout, shown };
+        server.until_ready()?;
+        Ok(server)
+    }
+
+    /// One measured run: its `metric value` lines.
+    pub fn run_once(&mut self) -> Result<Lines, String> {
+        let stdin = self.stdin.as_mut().expect("stdin is open until finish");
+        if let Err(e) = writeln!(stdin, "{RUN}").and_then(|()| stdin.flush()) {
+            // It has probably exited: say how, if it did.
+            return Err(self.ended(format!("cannot send `{RUN}`: {e}")));
+        }
+        self.until_ready()
+    }
+
+    /// Closes its stdin, which ends it, and checks that it ended well.
+    pub fn finish(mut self) -> Result<(), String> {
+        drop(self.stdin.take());
+        let status = wait_until(&mut self.child, Instant::now() + self.timeout, self.timeout, &self.shown)?;
+        if !status.success() {
+            return Err(format!("{} : {}", describe(status), self.shown));
+        }
+        Ok(())
+    }
+
+    fn until_ready(&mut self) -> Result<Lines, String> {
+        let deadline = Instant::now() + self.timeout;
+        let mut out = Lines::new();
+        loop {
+            match next_line(&self.lines, deadline, self.timeout) {
+                Ok(Some(line)) if line.trim() == READY => return Ok(out),
+                Ok(Some(line)) => match parse_line(&line, &self.shown) {
+                    Ok(pair) => out.push(pair),
+                    Err(e) => return Err(kill(&mut self.child, e, &self.shown)),
+                },
+                Ok(None) => return Err(self.ended(format!("closed its output without `{READY}`"))),
+                Err(e) => return Err(kill(&mut self.child, e, &self.shown)),
+            }
+        }
+    }
+
+    /// `what` went wrong and the child is gone or going: its exit status.
+    fn ended(&mut self, what: String) -> String {
+        drop(self.stdin.take());
+        let limit = Duration::from_secs(10);
+        match wait_until(&mut self.child, Instant::now() + limit, limit, &self.shown) {
+            Ok(status) if !status.success() => format!("{} : {}", describe(status), self.shown),
+            Ok(_) => format!("{what} : {}", self.shown),
+            Err(e) => e,
+        }
+    }
+}
+
+/// Spawns `cmd` with stdout piped into a thread that forwards its lines.
+fn start(cmd: &mut Command, stdin: Stdio, shown: &str) -> Result<(Child, Receiver<std::io::Result<String>>), String> {
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start {shown}: {e}"))?;
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).map(|_| s)
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                // Our own child, by its handle: nothing else is signalled.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {:.1} s and was killed: {shown}", timeout.as_secs_f64()));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
             }
+        }
+    });
+    Ok((child, rx))
+}
+
+/// The child's next stdout line; `None` at its end; an error once `limit`
+/// (which set `deadline`) has passed.
+fn next_line(
+    lines: &Receiver<std::io::Result<String>>,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<Option<String>, String> {
+    match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(line)) => Ok(Some(line)),
+        Ok(Err(e)) => Err(format!("cannot read its output: {e}")),
+        Err(RecvTimeoutError::Disconnected) => Ok(None),
+        Err(RecvTimeoutError::Timeout) => Err(timed_out(limit)),
+    }
+}
+
+fn timed_out(limit: Duration) -> String {
+    format!("timed out after {:.1} s and was killed", limit.as_secs_f64())
+}
+
+fn parse_line(line: &str, shown: &str) -> Result<(String, f64), String> {
+    let mut it = line.split_whitespace();
+    match (it.next(), it.next().map(str::parse::<f64>), it.next()) {
+        (Some(metric), Some(Ok(v)), None) => Ok((metric.to_string(), v)),
+        _ => Err(format!("unexpected output line {line:?} from {shown}")),
+    }
+}
+
+/// Kills our own child, by its handle (nothing else is signalled), after `why`.
+fn kill(child: &mut Child, why: String, shown: &str) -> String {
+    let _ = child.kill();
+    let _ = child.wait();
+    if why.contains(shown) {
+        why
+    } else {
+        format!("{why}: {shown}")
+    }
+}
+
+/// Waits for the child to exit, killing it once `limit` (which set
+/// `deadline`) has passed.
+fn wait_until(child: &mut Child, deadline: Instant, limit: Duration, shown: &str) -> Result<ExitStatus, String> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => return Err(kill(child, timed_out(limit), shown)),
             Err(e) => return Err(format!("cannot wait for {shown}: {e}")),
         }
-    };
-    let out = reader.join().expect("the stdout reader does not panic").map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("{} : {shown}", describe(status)));
     }
-    out.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let mut it = line.split_whitespace();
-            match (it.next(), it.next().map(str::parse::<f64>), it.next()) {
-                (Some(metric), Some(Ok(v)), None) => Ok((metric.to_string(), v)),
-                _ => Err(format!("unexpected output line {line:?} from {shown}")),
-            }
-        })
-        .collect()
 }
 
 fn describe(status: ExitStatus) -> String {
@@ -146,21 +243,62 @@ pub fn emit(metric: &str, value: impl std::fmt::Display) {
     println!("{metric} {value}");
 }
 
-/// The child side: `--child IMPL SCENARIO --n N --procs P --warmup W --runs R`.
+/// The child side: `--child IMPL SCENARIO --n N --procs P --warmup W --runs R
+/// [--serve]`.
 pub fn main(args: &[String]) -> ExitCode {
-    match parse(args) {
+    let done = match parse(args) {
         Ok((Impl::Ours, scenario, p)) => ours::run(scenario, p),
         Ok((Impl::Tokio, scenario, p)) => tokio_rt::run(scenario, p),
-        Ok((Impl::Go, ..)) => {
-            eprintln!("the Go side is benches/go, not this binary");
-            return ExitCode::from(2);
-        }
+        Ok((Impl::Go, ..)) => Err("the Go side is benches/go, not this binary".to_string()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("runtime bench child: {e}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
     }
-    ExitCode::SUCCESS
+}
+
+/// `warmup` unmeasured runs of `once`, then the measured ones: `runs` of
+/// them, or with `serve` one per `run` line on stdin, each answered with
+/// its `metric` line and `ready`.
+pub fn repeat(p: Params, metric: &str, mut once: impl FnMut() -> Duration) -> Result<(), String> {
+    for _ in 0..p.warmup {
+        once();
+    }
+    if !p.serve {
+        for _ in 0..p.runs {
+            emit(metric, once().as_nanos());
+        }
+        return Ok(());
+    }
+    emit_ready();
+    for line in std::io::stdin().lock().lines() {
+        match line.map_err(|e| format!("cannot read stdin: {e}"))?.trim() {
+            RUN => {
+                emit(metric, once().as_nanos());
+                emit_ready();
+            }
+            other => return Err(format!("unknown command {other:?} on stdin")),
+        }
+    }
+    Ok(())
+}
+
+/// park_20k measures fresh processes: one cold and one warm run, no more.
+pub fn cold_only(p: Params) -> Result<(), String> {
+    match p {
+        Params { serve: false, warmup: 0, runs: 1, .. } => Ok(()),
+        _ => Err("park_20k takes no --serve or --warmup and only --runs 1 (one fresh process per run)".to_string()),
+    }
+}
+
+fn emit_ready() {
+    println!("{READY}");
+    // stdout is line-buffered already; the parent waits for this line.
+    let _ = std::io::stdout().flush();
 }
 
 fn parse(args: &[String]) -> Result<(Impl, &'static Scenario, Params), String> {
@@ -169,19 +307,22 @@ fn parse(args: &[String]) -> Result<(Impl, &'static Scenario, Params), String> {
     };
     let which = Impl::from_arg(which).ok_or(format!("unknown implementation {which}"))?;
     let scenario = Scenario::named(name).ok_or(format!("unknown scenario {name}"))?;
-    let mut p = Params { n: scenario.n, procs: scenario.procs, warmup: 0, runs: 1 };
-    for pair in rest.chunks(2) {
-        let [flag, value] = pair else {
-            return Err(format!("{} has no value", pair[0]));
-        };
-        let value: usize = value.parse().map_err(|_| format!("{flag} {value}: not a whole number"))?;
-        match flag.as_str() {
-            "--n" => p.n = value,
-            "--procs" => p.procs = value,
-            "--warmup" => p.warmup = value,
-            "--runs" => p.runs = value,
+    let mut p = Params { n: scenario.n, procs: scenario.procs, warmup: 0, runs: 1, serve: false };
+    let mut rest = rest.iter();
+    while let Some(flag) = rest.next() {
+        let field = match flag.as_str() {
+            "--serve" => {
+                p.serve = true;
+                continue;
+            }
+            "--n" => &mut p.n,
+            "--procs" => &mut p.procs,
+            "--warmup" => &mut p.warmup,
+            "--runs" => &mut p.runs,
             _ => return Err(format!("unknown option {flag}")),
-        }
+        };
+        let value = rest.next().ok_or(format!("{flag} has no value"))?;
+        *field = value.parse().map_err(|_| format!("{flag} {value}: not a whole number"))?;
     }
     Ok((which, scenario, p))
 }

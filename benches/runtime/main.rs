@@ -3,19 +3,23 @@
 //! Each scenario runs in our crate, in tokio (multi-thread runtime) and in
 //! Go (`benches/go/`), every one in a subprocess of its own: this binary
 //! re-executes itself with `--child IMPL SCENARIO …`, Go's program takes the
-//! same parameters, and both print `metric value` lines. The parent takes
-//! medians, prints one table and checks the targets. `benches/README.md`
-//! describes the scenarios and how the figures are computed.
+//! same parameters, and both print `metric value` lines. The runs are
+//! interleaved in rounds (one run of each implementation per round, order
+//! rotating; `rounds.rs`). The parent takes medians per implementation and
+//! medians of the per-round ratios, prints one table and checks the
+//! targets. `benches/README.md` describes the scenarios and how the figures
+//! are computed.
 //!
 //! Arguments (after `cargo bench --bench runtime --`): scenario names to run
-//! only those, `--runs N` measured runs per scenario, `--verbose` for every
-//! sample.
+//! only those, `--runs N` rounds (measured runs per implementation) per
+//! scenario, `--verbose` for every sample and every per-round ratio.
 
 mod child;
 mod golang;
 mod ours;
 mod procfs;
 mod report;
+mod rounds;
 mod scenario;
 mod tokio_rt;
 
@@ -80,11 +84,8 @@ fn run(opts: &Options) -> ExitCode {
     let have_go = launchers.iter().any(|(which, _)| *which == Impl::Go);
     let mut results = report::Results::default();
     for scenario in &opts.scenarios {
-        let runs = opts.runs.unwrap_or(scenario.runs);
-        for (which, launcher) in &launchers {
-            eprintln!("running {} in {} ({runs} runs)", scenario.name, which.label());
-            results.record(*which, scenario, child::collect(launcher, scenario, runs));
-        }
+        let rounds = opts.runs.unwrap_or(scenario.runs);
+        results.record(scenario, rounds::run(scenario, &launchers, rounds));
     }
     report::print(&results, &opts.scenarios, have_go, opts.verbose);
     println!("\nbench wall time: {:.1} s", started.elapsed().as_secs_f64());

@@ -4,38 +4,30 @@ use std::time::{Duration, Instant};
 
 use goroutines::{Builder, WaitGroup};
 
-use crate::child::{emit, Params, ParkRun};
+use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{metric, PARK, SPAWN_WAIT, YIELD_SWITCH};
 
-pub fn run(scenario: &crate::scenario::Scenario, p: Params) {
+pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String> {
     match scenario.name {
         SPAWN_WAIT => {
             // The global runtime (what `go!` uses), with `procs` workers.
             let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
-            for i in 0..p.warmup + p.runs {
-                let elapsed = rt.block_on(move || spawn_wait(p.n));
-                if i >= p.warmup {
-                    emit(metric::SPAWN_WAIT_NS, elapsed.as_nanos());
-                }
-            }
+            child::repeat(p, metric::SPAWN_WAIT_NS, || rt.block_on(move || spawn_wait(p.n)))
         }
         PARK => {
+            child::cold_only(p)?;
             let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
             // First run in a fresh process: nothing pooled yet.
             rt.block_on(move || park(p.n)).emit_cold(p.n);
             // Second run: stacks come back from the pool.
             rt.block_on(move || park(p.n)).emit_warm();
+            Ok(())
         }
         YIELD_SWITCH => {
             // A runtime of its own with one worker: both goroutines share it.
             let rt = Builder::new().max_procs(p.procs).build().expect("start a runtime");
-            for i in 0..p.warmup + p.runs {
-                let elapsed = rt.block_on(move || yield_switch(p.n));
-                if i >= p.warmup {
-                    emit(metric::YIELD_SWITCH_NS, elapsed.as_nanos());
-                }
-            }
+            child::repeat(p, metric::YIELD_SWITCH_NS, || rt.block_on(move || yield_switch(p.n)))
         }
         other => unreachable!("no scenario {other}"),
     }

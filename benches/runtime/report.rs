@@ -1,8 +1,8 @@
-//! Medians, the table and the targets.
+//! Medians, per-round ratios, the table and the targets.
 
 use std::collections::BTreeMap;
 
-use crate::child::Outcome;
+use crate::rounds::Outcome;
 use crate::scenario::{metric, Impl, Scenario, PARK, SPAWN_WAIT, YIELD_SWITCH};
 
 /// Every child's outcome, by scenario and implementation.
@@ -12,8 +12,10 @@ pub struct Results {
 }
 
 impl Results {
-    pub fn record(&mut self, which: Impl, scenario: &'static Scenario, outcome: Outcome) {
-        self.outcomes.insert((scenario.name, which), outcome);
+    pub fn record(&mut self, scenario: &'static Scenario, outcomes: BTreeMap<Impl, Outcome>) {
+        for (which, outcome) in outcomes {
+            self.outcomes.insert((scenario.name, which), outcome);
+        }
     }
 
     /// Whether some child timed out, crashed or printed nonsense.
@@ -21,16 +23,30 @@ impl Results {
         self.outcomes.values().any(|o| o.failure.is_some())
     }
 
-    /// The samples of `row` by `which`, in the row's unit.
-    fn samples(&self, row: &Row, which: Impl) -> Option<Vec<f64>> {
+    /// The samples of `row` by `which`, by round, in the row's unit.
+    fn samples(&self, row: &Row, which: Impl) -> Option<BTreeMap<usize, f64>> {
         let outcome = self.outcomes.get(&(row.scenario, which))?;
         let raw = outcome.samples.get(row.metric)?;
         let n = Scenario::named(row.scenario).expect("rows name scenarios").n as f64;
-        Some(raw.iter().map(|&v| row.unit.convert(v, n)).collect())
+        Some(raw.iter().map(|(&round, &v)| (round, row.unit.convert(v, n))).collect())
     }
 
+    /// The median of `which`'s samples of `row`.
     fn median(&self, row: &Row, which: Impl) -> Option<f64> {
-        self.samples(row, which).and_then(|s| median(&s))
+        self.samples(row, which).and_then(|s| median(&s.into_values().collect::<Vec<_>>()))
+    }
+
+    /// `a`'s sample / `b`'s sample, for every round in which both have one.
+    fn round_ratios(&self, row: &Row, a: Impl, b: Impl) -> BTreeMap<usize, f64> {
+        let (Some(a), Some(b)) = (self.samples(row, a), self.samples(row, b)) else { return BTreeMap::new() };
+        a.iter().filter_map(|(round, &va)| b.get(round).filter(|&&vb| vb > 0.0).map(|&vb| (*round, va / vb))).collect()
+    }
+
+    /// The median of the per-round ratios `a` / `b` (below 1: `a` is faster
+    /// or smaller), and how many rounds it is taken over.
+    fn ratio(&self, row: &Row, a: Impl, b: Impl) -> Option<(f64, usize)> {
+        let ratios: Vec<f64> = self.round_ratios(row, a, b).into_values().collect();
+        Some((median(&ratios)?, ratios.len()))
     }
 }
 
@@ -133,15 +149,12 @@ fn median(samples: &[f64]) -> Option<f64> {
     }
 }
 
-fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-        _ => None,
-    }
-}
-
 fn show(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "-".to_string(), f)
+}
+
+fn show_ratio(r: Option<(f64, usize)>) -> String {
+    show(r.map(|(r, _)| r), |r| format!("{r:.2}x"))
 }
 
 pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, verbose: bool) {
@@ -149,9 +162,10 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, 
         ROWS.iter().enumerate().filter(|(_, r)| scenarios.iter().any(|s| s.name == r.scenario)).collect();
     let w = rows.iter().map(|(_, r)| r.label.len()).max().unwrap_or(0);
     println!();
+    println!("{:<w$}  {:^34}  {:^21}", "", "median of each one's runs", "median of round ratios");
     println!(
         "{:<w$}  {:>10}  {:>10}  {:>10}  {:>9}  {:>10}",
-        "median of runs", "ours", "tokio", "Go", "ours/Go", "ours/tokio"
+        "per scenario, interleaved rounds", "ours", "tokio", "Go", "ours/Go", "ours/tokio"
     );
     for (_, row) in &rows {
         let [ours, tokio, go] = Impl::ALL.map(|i| results.median(row, i));
@@ -161,10 +175,12 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, 
             show(ours, |v| row.unit.show(v)),
             show(tokio, |v| row.unit.show(v)),
             show(go, |v| row.unit.show(v)),
-            show(ratio(ours, go), |r| format!("{r:.2}x")),
-            show(ratio(ours, tokio), |r| format!("{r:.2}x")),
+            show_ratio(results.ratio(row, Impl::Ours, Impl::Go)),
+            show_ratio(results.ratio(row, Impl::Ours, Impl::Tokio)),
         );
     }
+    println!("ours, tokio, Go: the median of each one's runs. ours/Go, ours/tokio: the median over rounds of the");
+    println!("ratio within a round (each round runs every implementation once, back to back, order rotating).");
 
     let failures: Vec<_> =
         results.outcomes.iter().filter_map(|((s, i), o)| Some((s, i, o.failure.as_ref()?))).collect();
@@ -175,33 +191,26 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, 
         }
     }
 
-    println!("\ntargets:");
+    println!("\ntargets (ratios: median of the per-round ratios):");
     for t in TARGETS.iter().filter(|t| rows.iter().any(|(i, _)| *i == t.row)) {
         let row = &ROWS[t.row];
         let ours = results.median(row, Impl::Ours);
-        let (go, tokio) = (results.median(row, Impl::Go), results.median(row, Impl::Tokio));
         let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+        let against = |other: Impl, ok: &dyn Fn(f64) -> bool| match results.ratio(row, Impl::Ours, other) {
+            Some((r, rounds)) => format!(
+                "{} ({r:.2}x over {rounds} rounds; medians {} vs {} {})",
+                verdict(ok(r)),
+                show(ours, |v| row.unit.show(v)),
+                other.label(),
+                show(results.median(row, other), |v| row.unit.show(v)),
+            ),
+            None if other == Impl::Go && !have_go => "SKIP (no Go)".to_string(),
+            None => format!("MISS (no round with figures from both ours and {})", other.label()),
+        };
         let line = match (&t.goal, ours) {
             (_, None) => "MISS (no figure from ours)".to_string(),
-            (Goal::GoRatioAtMost(max), Some(v)) => match ratio(ours, go) {
-                Some(r) => format!(
-                    "{} ({r:.2}x: {} vs Go {})",
-                    verdict(r <= *max),
-                    row.unit.show(v),
-                    show(go, |g| row.unit.show(g))
-                ),
-                None if !have_go => "SKIP (no Go)".to_string(),
-                None => "MISS (no figure from Go)".to_string(),
-            },
-            (Goal::FasterThanTokio, Some(v)) => match ratio(ours, tokio) {
-                Some(r) => format!(
-                    "{} ({r:.2}x: {} vs tokio {})",
-                    verdict(r < 1.0),
-                    row.unit.show(v),
-                    show(tokio, |g| row.unit.show(g))
-                ),
-                None => "MISS (no figure from tokio)".to_string(),
-            },
+            (Goal::GoRatioAtMost(max), Some(_)) => against(Impl::Go, &|r| r <= *max),
+            (Goal::FasterThanTokio, Some(_)) => against(Impl::Tokio, &|r| r < 1.0),
             (Goal::AtMost(max), Some(v)) => format!("{} ({})", verdict(v <= *max), row.unit.show(v)),
             (Goal::Below(max), Some(v)) => format!("{} ({})", verdict(v < *max), row.unit.show(v)),
         };
@@ -209,22 +218,37 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, 
     }
 
     if verbose {
-        println!("\nsamples (min .. max, spread = (max - min) / median):");
-        for (_, row) in &rows {
-            for which in Impl::ALL {
-                let Some(s) = results.samples(row, which) else { continue };
-                let (lo, hi) = s.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-                let spread = median(&s).filter(|m| *m > 0.0).map_or(0.0, |m| (hi - lo) / m * 100.0);
-                let all: Vec<String> = s.iter().map(|&v| row.unit.show(v)).collect();
-                println!(
-                    "  {:<w$} {:>5}: {} .. {} ({spread:.0}%): {}",
-                    row.label,
-                    which.label(),
-                    row.unit.show(lo),
-                    row.unit.show(hi),
-                    all.join(", ")
-                );
+        print_samples(results, &rows, w);
+    }
+}
+
+/// Every sample in round order (`-` for a round without one), and every
+/// per-round ratio.
+fn print_samples(results: &Results, rows: &[(usize, &Row)], w: usize) {
+    println!("\nsamples by round (min .. max, spread = (max - min) / median):");
+    for (_, row) in rows {
+        // (name, samples by round, whether they are ratios)
+        let mut series = Vec::new();
+        for which in Impl::ALL {
+            if let Some(s) = results.samples(row, which) {
+                series.push((which.label().to_string(), s, false));
             }
+        }
+        for other in [Impl::Go, Impl::Tokio] {
+            let r = results.round_ratios(row, Impl::Ours, other);
+            if !r.is_empty() {
+                series.push((format!("ours/{}", other.label()), r, true));
+            }
+        }
+        let rounds = series.iter().filter_map(|(_, s, _)| s.keys().next_back()).max().map_or(0, |&r| r + 1);
+        for (name, s, is_ratio) in &series {
+            let fmt = |v: f64| if *is_ratio { format!("{v:.2}x") } else { row.unit.show(v) };
+            let values: Vec<f64> = s.values().copied().collect();
+            let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let spread = median(&values).filter(|m| *m > 0.0).map_or(0.0, |m| (hi - lo) / m * 100.0);
+            let all: Vec<String> =
+                (0..rounds).map(|r| s.get(&r).map_or_else(|| "-".to_string(), |&v| fmt(v))).collect();
+            println!("  {:<w$} {name:>10}: {} .. {} ({spread:.0}%): {}", row.label, fmt(lo), fmt(hi), all.join(", "));
         }
     }
 }

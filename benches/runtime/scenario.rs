@@ -37,12 +37,16 @@ impl Impl {
     }
 }
 
-/// How a scenario's runs map onto processes.
+/// How a scenario's runs map onto processes. Either way the runs are
+/// interleaved: each round measures every implementation once, in an order
+/// that rotates from round to round (`rounds.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Processes {
-    /// One process does `warmup` unmeasured runs, then every measured run.
+    /// One long-lived process per implementation does `warmup` unmeasured
+    /// runs, then one measured run each time the parent asks (once a round).
     Shared { warmup: usize },
-    /// Every measured run is a fresh process (one more, unmeasured, first).
+    /// Every measured run is a fresh process (after one unmeasured round of
+    /// fresh processes).
     FreshPerRun,
 }
 
@@ -53,7 +57,7 @@ pub struct Scenario {
     pub n: usize,
     /// Worker threads: Go's GOMAXPROCS, our `max_procs`, tokio's workers.
     pub procs: usize,
-    /// Measured runs whose median is reported.
+    /// Rounds: measured runs per implementation.
     pub runs: usize,
     pub processes: Processes,
     /// A child process still running after this long is killed and reported.

@@ -20,34 +20,22 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
-use crate::child::{emit, Params, ParkRun};
+use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{metric, Scenario, PARK, SPAWN_WAIT, YIELD_SWITCH};
 
-pub fn run(scenario: &Scenario, p: Params) {
+pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(p.procs).build().expect("start a tokio runtime");
     match scenario.name {
-        SPAWN_WAIT => {
-            for i in 0..p.warmup + p.runs {
-                let elapsed = in_task(&rt, spawn_wait(p.n));
-                if i >= p.warmup {
-                    emit(metric::SPAWN_WAIT_NS, elapsed.as_nanos());
-                }
-            }
-        }
+        SPAWN_WAIT => child::repeat(p, metric::SPAWN_WAIT_NS, || in_task(&rt, spawn_wait(p.n))),
         PARK => {
+            child::cold_only(p)?;
             in_task(&rt, park(p.n)).emit_cold(p.n);
             in_task(&rt, park(p.n)).emit_warm();
+            Ok(())
         }
-        YIELD_SWITCH => {
-            for i in 0..p.warmup + p.runs {
-                let elapsed = in_task(&rt, yield_switch(p.n));
-                if i >= p.warmup {
-                    emit(metric::YIELD_SWITCH_NS, elapsed.as_nanos());
-                }
-            }
-        }
+        YIELD_SWITCH => child::repeat(p, metric::YIELD_SWITCH_NS, || in_task(&rt, yield_switch(p.n))),
         other => unreachable!("no scenario {other}"),
     }
 }
