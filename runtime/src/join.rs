@@ -222,6 +222,14 @@ impl<T> Handle<'_, T> {
     fn site(&self) -> &'static Location<'static> {
         self.g.spawn_site
     }
+
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("id", &self.id())
+            .field("spawn_site", &format_args!("{}", self.site()))
+            .field("finished", &self.is_finished())
+            .finish()
+    }
 }
 
 impl<T> Drop for Handle<'_, T> {
@@ -264,11 +272,7 @@ impl<T> JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("id", &self.id())
-            .field("spawn_site", &format_args!("{}", self.spawn_site()))
-            .field("finished", &self.is_finished())
-            .finish()
+        self.inner.debug("JoinHandle", f)
     }
 }
 
@@ -299,14 +303,15 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
     pub fn id(&self) -> u64 {
         self.inner.id()
     }
+
+    /// Where the goroutine was spawned.
+    pub fn spawn_site(&self) -> &'static Location<'static> {
+        self.inner.site()
+    }
 }
 
 impl<T> fmt::Debug for ScopedJoinHandle<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScopedJoinHandle")
-            .field("id", &self.id())
-            .field("spawn_site", &format_args!("{}", self.inner.site()))
-            .field("finished", &self.is_finished())
-            .finish()
+        self.inner.debug("ScopedJoinHandle", f)
     }
 }

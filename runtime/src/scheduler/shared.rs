@@ -11,8 +11,11 @@
 //! 3. Workers `>= active` take no new goroutines: they run only what is
 //!    pinned to them (set_max_procs shrinking never migrates a started
 //!    goroutine, which would break pinning).
-//! 4. A goroutine refused a stack waits in `admission`; each goroutine that
-//!    ends admits one back into a run queue.
+//! 4. A goroutine refused a stack waits in `admission`. It leaves it for a
+//!    worker that has a stack for it: the worker where a goroutine just
+//!    ended (it runs it next, on the freed stack), or any active worker
+//!    whose cache or pool holds a free stack (it looks before stealing, and
+//!    does not sleep while it could admit one).
 //! 5. `records` holds finished goroutine records that nobody refers to
 //!    (goroutine.rs invariant 4), passed between workers' free lists in
 //!    batches: a worker that spawns more than it finishes takes from it, one
@@ -229,7 +232,12 @@ impl Shared {
         self.admission_len.store(q.len(), Ordering::Relaxed);
     }
 
-    /// A goroutine ended: hands one waiting goroutine back to the caller.
+    /// Whether goroutines wait for a stack.
+    pub(crate) fn admission_waiting(&self) -> bool {
+        self.admission_len.load(Ordering::Relaxed) > 0
+    }
+
+    /// One goroutine waiting for a stack, for a worker that has one.
     pub(crate) fn next_admitted(&self) -> Option<GoRef> {
         if self.admission_len.load(Ordering::Relaxed) == 0 {
             return None;

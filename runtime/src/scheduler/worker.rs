@@ -6,7 +6,9 @@
 //! - `runnext`: the goroutine one of its goroutines just woke, run next (Go's
 //!   `runnext`: a message passed between two goroutines of one worker costs
 //!   a switch, not a trip through the queues);
-//! - `ready`: its started (pinned) goroutines woken on this thread;
+//! - `ready`: its started (pinned) goroutines woken on this thread, and
+//!   goroutines admitted to a stack this worker just freed (they start here,
+//!   on that stack);
 //! - `yielded`: its goroutines that called `yield_now`, run after everything
 //!   else this worker has (Go puts them on the global queue), so a yielding
 //!   goroutine lets new goroutines run, not only woken ones;
@@ -268,10 +270,16 @@ impl Worker {
         self.yielded.borrow_mut().pop_front()
     }
 
-    /// New goroutines from the injector or other workers' deques.
+    /// New goroutines from the admission queue (if this worker can give
+    /// one a stack), the injector or other workers' deques.
     fn find_global(&self) -> Option<GoRef> {
         if !self.is_active() {
             return None;
+        }
+        if self.can_admit() {
+            if let Some(g) = self.shared.next_admitted() {
+                return Some(g);
+            }
         }
         if let Some(g) = self.shared.steal_injector(&self.deque) {
             return Some(g);
@@ -308,8 +316,16 @@ impl Worker {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    /// Goroutines wait for a stack, and this worker has one at hand. (A
+    /// worker whose cache holds free stacks must not sleep while goroutines
+    /// wait for one: nobody else may ever end to admit them.)
+    fn can_admit(&self) -> bool {
+        self.shared.admission_waiting() && (!self.stacks.borrow().is_empty() || self.shared.stacks.has_pooled())
+    }
+
     fn has_local_work(&self) -> bool {
-        self.runnext_has()
+        self.can_admit()
+            || self.runnext_has()
             || !self.ready.borrow().is_empty()
             || !self.yielded.borrow().is_empty()
             || !self.me.remote.is_empty()
@@ -442,13 +458,10 @@ impl Worker {
                 self.shared.give_records(records.drain(..half));
             }
         }
+        // Admit a goroutine waiting for a stack onto the one just freed:
+        // privately, so that no worker without a stack steals it.
         if let Some(next) = self.shared.next_admitted() {
-            if self.is_active() {
-                self.deque.push(next);
-            } else {
-                self.shared.injector.push(next);
-            }
-            self.shared.notify_idle();
+            self.ready.borrow_mut().push_back(next);
         }
     }
 }

@@ -109,6 +109,11 @@ impl StackPool {
         }
     }
 
+    /// Whether the warm or cold pool holds a stack.
+    pub(crate) fn has_pooled(&self) -> bool {
+        self.warm_len.load(Ordering::Relaxed) > 0 || self.cold_len.load(Ordering::Relaxed) > 0
+    }
+
     /// Usable bytes of every stack of this pool.
     pub(crate) fn stack_size(&self) -> usize {
         self.size
