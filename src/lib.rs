@@ -84,6 +84,10 @@ pub use goroutines_macros::main;
 pub use goroutines_macros::test;
 
 pub use goroutines_runtime::{
+    chan, Receiver, RecvTimeoutError, Select, SelectedOperation, SendError, SendTimeoutError, Sender, TryRecvError,
+    TrySendError,
+};
+pub use goroutines_runtime::{
     goroutine_id, max_procs, num_cpu, num_goroutines, scope, set_max_procs, spawn, yield_now, Builder, JoinHandle,
     PanicPolicy, Panicked, Runtime, Scope, ScopedJoinHandle, WaitGroup, DEFAULT_STACK_SIZE, MAX_PROCS,
 };
@@ -94,10 +98,18 @@ pub mod sync {
     pub use goroutines_runtime::sync::*;
 }
 
+/// Go's `time`, goroutine-aware: `sleep` suspends the goroutine; timers
+/// deliver on channels, so they work in `select!`.
+pub mod time {
+    pub use goroutines_runtime::time::*;
+}
+
 /// What ordinary programs use: `use goroutines::prelude::*;`.
 pub mod prelude {
+    pub use crate::time::{after, sleep, tick, Ticker, Timer};
     pub use crate::{
-        go, goroutine_id, max_procs, num_goroutines, scope, set_max_procs, yield_now, JoinHandle, WaitGroup,
+        chan, go, goroutine_id, max_procs, num_goroutines, scope, set_max_procs, yield_now, JoinHandle, Receiver,
+        Sender, WaitGroup,
     };
 }
 

@@ -10,19 +10,27 @@
 //! - `stack/`: stacks, their pool and admission limit, overflow reports
 //! - `waiter.rs`: the parking abstraction every primitive uses
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
+//! - `chan/`, `select.rs`: channels and `select`
+//! - `time/`: the timer facility, `sleep`, `after`, `tick`, `Ticker`, `Timer`
 //! - `sync/`: goroutine-aware synchronisation
 
 #![warn(missing_docs)]
 
+mod chan;
 mod goroutine;
 mod join;
 mod panic;
 mod scheduler;
 mod scope;
+mod select;
 mod stack;
 pub mod sync;
+pub mod time;
 mod waiter;
 
+pub use chan::{
+    chan, IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError, TrySendError,
+};
 pub use goroutine::current::{goroutine_id, yield_now};
 pub use join::{JoinHandle, ScopedJoinHandle};
 pub use panic::Panicked;
@@ -30,6 +38,7 @@ pub use scheduler::{
     max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, PanicPolicy, Runtime, MAX_PROCS,
 };
 pub use scope::{scope, Scope};
+pub use select::{Select, SelectedOperation};
 pub use stack::DEFAULT_STACK_SIZE;
 pub use sync::WaitGroup;
 

@@ -20,6 +20,7 @@ use crate::goroutine::{current, GoRef};
 pub(crate) use crate::goroutine::current::park;
 
 /// Something blocked in a runtime primitive that can be woken.
+#[derive(Clone)]
 pub(crate) enum Waiter {
     Goroutine(GoRef),
     Thread(Thread),
@@ -41,6 +42,18 @@ impl Waiter {
             Waiter::Goroutine(g) => {
                 if g.take_wake() {
                     g.runtime.schedule_woken(g);
+                }
+            }
+            Waiter::Thread(t) => t.unpark(),
+        }
+    }
+
+    /// Wakes the waiter, keeping this handle.
+    pub(crate) fn wake_by_ref(&self) {
+        match self {
+            Waiter::Goroutine(g) => {
+                if g.take_wake() {
+                    g.runtime.schedule_woken(g.clone());
                 }
             }
             Waiter::Thread(t) => t.unpark(),

@@ -6,4 +6,4 @@ mod go_arg;
 
 pub use entry::{run_main, run_test, EntryReturn, ErrorReport};
 pub use go_arg::{go_arg, GoArg, SendToGoroutine};
-pub use goroutines_runtime::spawn;
+pub use goroutines_runtime::{spawn, Receiver, Select, SelectedOperation, SendError, Sender};

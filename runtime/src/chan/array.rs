@@ -1,0 +1,340 @@
+//! The buffered flavor (`chan(cap)`, `cap > 0`): a bounded lock-free ring
+//! (Dmitry Vyukov's bounded MPMC queue, as in crossbeam-channel's array
+//! flavor), with blocking on top.
+//!
+//! # Invariants
+//!
+//! 1. `head` and `tail` are `lap | index` with `index < cap`; `tail`'s
+//!    `mark_bit` is set once the channel is closed. Each slot's `stamp` says
+//!    whose turn it is: `tail` value when it is free for the sender of that
+//!    lap, `tail + 1` once written (free for the receiver whose `head`
+//!    matches), and the next lap's index once read.
+//! 2. A sender reserves a slot by a compare-exchange on `tail` (a receiver
+//!    on `head`), writes (reads) the message, then stores the slot's next
+//!    stamp with Release; the other side loads stamps with Acquire, so a
+//!    message is fully written before it can be read.
+//! 3. Blocking: a sender that finds the ring full registers in `senders`
+//!    and re-checks before it parks; every receive notifies `senders` after
+//!    freeing its slot (and vice versa), SeqCst on both sides (waker.rs
+//!    invariant 2), so no wake-up is lost. Closing marks `tail` and wakes
+//!    everybody; receivers still drain what is buffered.
+
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use super::context::{backoff, Context, Selected};
+use super::token::Token;
+use super::waker::SyncWaker;
+use super::TryError;
+
+struct Slot<T> {
+    /// Invariant 1.
+    stamp: AtomicUsize,
+    msg: UnsafeCell<MaybeUninit<T>>,
+}
+
+pub(crate) struct Channel<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    buffer: Box<[Slot<T>]>,
+    cap: usize,
+    one_lap: usize,
+    mark_bit: usize,
+    /// Senders waiting for room.
+    pub(crate) senders: SyncWaker,
+    /// Receivers waiting for a message.
+    pub(crate) receivers: SyncWaker,
+}
+
+// SAFETY: messages move between threads through the slots, under the
+// stamp protocol (invariant 2), which gives each slot one owner at a time.
+unsafe impl<T: Send> Send for Channel<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Channel<T> {}
+
+/// A short pause inside a reservation race: a few spins, and after a while
+/// a goroutine yield (never a thread yield: the peer we wait for may be a
+/// goroutine of this very worker).
+fn snooze(spins: &mut u32) {
+    backoff(spins)
+}
+
+impl<T> Channel<T> {
+    pub(crate) fn with_capacity(cap: usize) -> Channel<T> {
+        assert!(cap > 0, "the array flavor needs a capacity");
+        let mark_bit = (cap + 1).next_power_of_two();
+        let one_lap = mark_bit * 2;
+        let buffer = (0..cap)
+            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
+            .collect();
+        Channel {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            buffer,
+            cap,
+            one_lap,
+            mark_bit,
+            senders: SyncWaker::new(),
+            receivers: SyncWaker::new(),
+        }
+    }
+
+    /// Reserves a slot to send into; `true` with a null slot when closed.
+    pub(crate) fn start_send(&self, token: &mut Token) -> bool {
+        let mut spins = 0;
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                token.array.slot = std::ptr::null();
+                token.array.stamp = 0;
+                return true;
+            }
+            let index = tail & (self.mark_bit - 1);
+            let lap = tail & !(self.one_lap - 1);
+            let slot = &self.buffer[index];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if tail == stamp {
+                let new_tail = if index + 1 < self.cap { tail + 1 } else { lap.wrapping_add(self.one_lap) };
+                match self.tail.compare_exchange_weak(tail, new_tail, Ordering::SeqCst, Ordering::Relaxed) {
+                    Ok(_) => {
+                        token.array.slot = slot as *const Slot<T> as *const u8;
+                        token.array.stamp = tail + 1;
+                        return true;
+                    }
+                    Err(t) => tail = t,
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
+                fence(Ordering::SeqCst);
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.one_lap) == tail {
+                    return false; // full
+                }
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // A sender of the previous lap has not finished: wait.
+                snooze(&mut spins);
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes into the reserved slot; `Err` gives the message back if closed.
+    ///
+    /// # Safety
+    /// `token` comes from a successful `start_send` on this channel.
+    pub(crate) unsafe fn write(&self, token: &mut Token, msg: T) -> Result<(), T> {
+        if token.array.slot.is_null() {
+            return Err(msg);
+        }
+        // SAFETY: the slot was reserved for us by `start_send` (invariant
+        // 2): nobody else touches it until we store its stamp.
+        let slot = unsafe { &*(token.array.slot as *const Slot<T>) };
+        unsafe { slot.msg.get().write(MaybeUninit::new(msg)) };
+        slot.stamp.store(token.array.stamp, Ordering::Release);
+        self.receivers.notify();
+        Ok(())
+    }
+
+    /// Reserves a message to receive; `true` with a null slot when closed
+    /// and drained.
+    pub(crate) fn start_recv(&self, token: &mut Token) -> bool {
+        let mut spins = 0;
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let index = head & (self.mark_bit - 1);
+            let lap = head & !(self.one_lap - 1);
+            let slot = &self.buffer[index];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if head + 1 == stamp {
+                let new_head = if index + 1 < self.cap { head + 1 } else { lap.wrapping_add(self.one_lap) };
+                match self.head.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Relaxed) {
+                    Ok(_) => {
+                        token.array.slot = slot as *const Slot<T> as *const u8;
+                        token.array.stamp = head.wrapping_add(self.one_lap);
+                        return true;
+                    }
+                    Err(h) => head = h,
+                }
+            } else if stamp == head {
+                fence(Ordering::SeqCst);
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !self.mark_bit == head {
+                    if tail & self.mark_bit != 0 {
+                        token.array.slot = std::ptr::null();
+                        token.array.stamp = 0;
+                        return true; // closed and drained
+                    }
+                    return false; // empty
+                }
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // A receiver of the previous lap has not finished: wait.
+                snooze(&mut spins);
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Reads the reserved message; `Err` when closed and drained.
+    ///
+    /// # Safety
+    /// `token` comes from a successful `start_recv` on this channel.
+    pub(crate) unsafe fn read(&self, token: &mut Token) -> Result<T, ()> {
+        if token.array.slot.is_null() {
+            return Err(());
+        }
+        // SAFETY: the slot holds a written message reserved for us
+        // (invariant 2).
+        let slot = unsafe { &*(token.array.slot as *const Slot<T>) };
+        let msg = unsafe { slot.msg.get().read().assume_init() };
+        slot.stamp.store(token.array.stamp, Ordering::Release);
+        self.senders.notify();
+        Ok(msg)
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TryError<T>> {
+        let token = &mut Token::default();
+        if self.start_send(token) {
+            // SAFETY: reserved just above.
+            unsafe { self.write(token, msg) }.map_err(TryError::Closed)
+        } else {
+            Err(TryError::Full(msg))
+        }
+    }
+
+    /// Blocking send (invariant 3); `deadline` for `send_timeout`.
+    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
+        let token = &mut Token::default();
+        loop {
+            if self.start_send(token) {
+                // SAFETY: reserved just above.
+                return unsafe { self.write(token, msg) }.map_err(TryError::Closed);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(TryError::Full(msg));
+            }
+            let cx = Context::new();
+            self.senders.register(0, &cx);
+            if !self.is_full() || self.is_closed() {
+                let _ = cx.try_select(Selected::Aborted);
+            }
+            if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
+                self.senders.unregister(0, &cx);
+            }
+        }
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryError<()>> {
+        let token = &mut Token::default();
+        if self.start_recv(token) {
+            // SAFETY: reserved just above.
+            unsafe { self.read(token) }.map_err(|()| TryError::Closed(()))
+        } else {
+            Err(TryError::Full(()))
+        }
+    }
+
+    /// Blocking receive (invariant 3): `Err(Closed)` once closed and
+    /// drained, `Err(Full)` (meaning: timed out) at `deadline`.
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
+        let token = &mut Token::default();
+        loop {
+            if self.start_recv(token) {
+                // SAFETY: reserved just above.
+                return unsafe { self.read(token) }.map_err(|()| TryError::Closed(()));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(TryError::Full(()));
+            }
+            let cx = Context::new();
+            self.receivers.register(0, &cx);
+            if !self.is_empty() || self.is_closed() {
+                let _ = cx.try_select(Selected::Aborted);
+            }
+            if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
+                self.receivers.unregister(0, &cx);
+            }
+        }
+    }
+
+    /// Closes the channel; `true` if this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let tail = self.tail.fetch_or(self.mark_bit, Ordering::SeqCst);
+        if tail & self.mark_bit == 0 {
+            self.senders.disconnect();
+            self.receivers.disconnect();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            if self.tail.load(Ordering::SeqCst) == tail {
+                let hix = head & (self.mark_bit - 1);
+                let tix = tail & (self.mark_bit - 1);
+                return if hix < tix {
+                    tix - hix
+                } else if hix > tix {
+                    self.cap - hix + tix
+                } else if (tail & !self.mark_bit) == head {
+                    0
+                } else {
+                    self.cap
+                };
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & !self.mark_bit == head
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        head.wrapping_add(self.one_lap) == tail & !self.mark_bit
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+}
+
+impl<T> Drop for Channel<T> {
+    fn drop(&mut self) {
+        // Drop the messages still buffered: nobody can receive them now.
+        let head = *self.head.get_mut();
+        let tail = *self.tail.get_mut() & !self.mark_bit;
+        let hix = head & (self.mark_bit - 1);
+        let tix = tail & (self.mark_bit - 1);
+        let len = if hix < tix {
+            tix - hix
+        } else if hix > tix {
+            self.cap - hix + tix
+        } else if tail == head {
+            0
+        } else {
+            self.cap
+        };
+        for i in 0..len {
+            let index = if hix + i < self.cap { hix + i } else { hix + i - self.cap };
+            // SAFETY: `&mut self`: no operation is in flight, and the slots
+            // between head and tail hold written messages (invariant 1).
+            unsafe { self.buffer[index].msg.get_mut().assume_init_drop() };
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The waiting side of a blocked channel operation or `select`: who waits,
+//! which of its operations won, and the packet the winner hands over.
+//!
+//! # Invariants
+//!
+//! 1. `select` moves once from `WAITING` to a final value (`ABORTED`,
+//!    `CLOSED`, or an operation index + `OPERATION`), by one compare-exchange:
+//!    whoever wins it owns the waiter's wake-up. This single CAS is how a
+//!    `select` blocked on many channels is claimed by exactly one of them.
+//! 2. The winner stores the packet (if the operation has one) before it
+//!    wakes the waiter; the waiter reads it only after seeing its selection
+//!    (`wait_packet` spins/yields until it is non-null).
+
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::goroutine::current;
+use crate::time::timer;
+use crate::waiter::{park, Waiter};
+
+const WAITING: usize = 0;
+const ABORTED: usize = 1;
+const CLOSED: usize = 2;
+const OPERATION: usize = 3;
+
+/// How a wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Selected {
+    Waiting,
+    /// Timed out or gave up (found an operation ready after registering).
+    Aborted,
+    /// A channel it waited on was closed.
+    Closed,
+    /// Its operation with this index won.
+    Operation(usize),
+}
+
+impl Selected {
+    fn encode(self) -> usize {
+        match self {
+            Selected::Waiting => WAITING,
+            Selected::Aborted => ABORTED,
+            Selected::Closed => CLOSED,
+            Selected::Operation(i) => OPERATION + i,
+        }
+    }
+
+    fn decode(v: usize) -> Selected {
+        match v {
+            WAITING => Selected::Waiting,
+            ABORTED => Selected::Aborted,
+            CLOSED => Selected::Closed,
+            i => Selected::Operation(i - OPERATION),
+        }
+    }
+}
+
+struct Inner {
+    /// Invariant 1. AcqRel: the winner's writes (packet, message) are seen
+    /// by the waiter after it observes the selection.
+    select: AtomicUsize,
+    /// Invariant 2.
+    packet: AtomicPtr<()>,
+    waiter: Waiter,
+    /// Identifies the waiting goroutine or thread, so a waker never selects
+    /// an operation of its own caller (a select on both ends of a channel).
+    who: usize,
+}
+
+/// A shared handle to one wait.
+#[derive(Clone)]
+pub(crate) struct Context {
+    inner: Arc<Inner>,
+}
+
+/// The identity of the calling goroutine or thread.
+pub(crate) fn current_identity() -> usize {
+    current::with_running(|g| match g {
+        Some(g) => g as *const _ as *const () as usize,
+        None => {
+            thread_local!(static ME: u8 = const { 0 });
+            ME.with(|m| m as *const u8 as usize)
+        }
+    })
+}
+
+impl Context {
+    /// A context for the calling goroutine or thread.
+    pub(crate) fn new() -> Context {
+        Context {
+            inner: Arc::new(Inner {
+                select: AtomicUsize::new(WAITING),
+                packet: AtomicPtr::new(ptr::null_mut()),
+                waiter: Waiter::current(),
+                who: current_identity(),
+            }),
+        }
+    }
+
+    /// Tries to end the wait with `sel` (invariant 1).
+    pub(crate) fn try_select(&self, sel: Selected) -> Result<(), Selected> {
+        self.inner
+            .select
+            .compare_exchange(WAITING, sel.encode(), Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(Selected::decode)
+    }
+
+    pub(crate) fn selected(&self) -> Selected {
+        Selected::decode(self.inner.select.load(Ordering::Acquire))
+    }
+
+    /// Invariant 2, the winner's half.
+    pub(crate) fn store_packet(&self, packet: *mut ()) {
+        if !packet.is_null() {
+            self.inner.packet.store(packet, Ordering::Release);
+        }
+    }
+
+    /// Invariant 2, the waiter's half: the packet the winner stored.
+    pub(crate) fn wait_packet(&self) -> *mut () {
+        let mut spins = 0u32;
+        loop {
+            let p = self.inner.packet.load(Ordering::Acquire);
+            if !p.is_null() {
+                return p;
+            }
+            backoff(&mut spins);
+        }
+    }
+
+    pub(crate) fn who(&self) -> usize {
+        self.inner.who
+    }
+
+    /// Wakes the waiter (its selection is already decided).
+    pub(crate) fn unpark(&self) {
+        self.inner.waiter.wake_by_ref();
+    }
+
+    /// Blocks until selected, or until `deadline`, when it selects
+    /// `Aborted` itself (unless something won first). Returns the selection.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
+        let _timer = deadline.map(|d| timer::wake_at(d, self.inner.waiter.clone()));
+        loop {
+            let sel = self.selected();
+            if sel != Selected::Waiting {
+                return sel;
+            }
+            if let Some(d) = deadline {
+                if Instant::now() >= d {
+                    return match self.try_select(Selected::Aborted) {
+                        Ok(()) => Selected::Aborted,
+                        Err(s) => s,
+                    };
+                }
+            }
+            park();
+        }
+    }
+}
+
+/// Waits a little while a peer finishes its half of a hand-over: spins,
+/// then yields (the goroutine, or the thread).
+pub(crate) fn backoff(spins: &mut u32) {
+    if *spins < 6 {
+        for _ in 0..(1 << *spins) {
+            std::hint::spin_loop();
+        }
+    } else {
+        crate::yield_now();
+    }
+    *spins = spins.saturating_add(1);
+}

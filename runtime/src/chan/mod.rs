@@ -1,0 +1,447 @@
+//! Channels: Go's `chan T`, multi-producer multi-consumer, usable from
+//! goroutines (which suspend) and plain threads (which park), both at once.
+//!
+//! - `array.rs`: the buffered flavor, a lock-free ring;
+//! - `zero.rs`: the unbuffered flavor, a rendezvous;
+//! - `context.rs`, `waker.rs`, `token.rs`: how blocked operations wait and
+//!   are chosen (the machinery `select` shares);
+//! - `errors.rs`: why an operation did not complete.
+//!
+//! # Invariants
+//!
+//! 1. A channel closes once, by `close()` from either end or when the last
+//!    `Sender` or the last `Receiver` is dropped; closing wakes every waiter
+//!    on both sides. After it, sends fail with the value given back, and
+//!    receives drain what is buffered, then return `None`.
+//! 2. `senders` and `receivers` count live handles; the channel's memory
+//!    goes with the last handle of either kind (an `Arc`).
+
+mod array;
+pub(crate) mod context;
+mod errors;
+pub(crate) mod token;
+mod waker;
+mod zero;
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use errors::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+
+use context::Context;
+use token::Token;
+
+/// Internal outcome of a flavor's operation: `Full` means full, empty, or
+/// timed out (by context); `Closed` means closed. The value comes back.
+pub(crate) enum TryError<T> {
+    Full(T),
+    Closed(T),
+}
+
+// One per channel, inside its `Arc`: the size difference costs one
+// allocation's worth per unbuffered channel, and boxing would cost a pointer
+// chase on every operation.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Flavor<T> {
+    Array(array::Channel<T>),
+    Zero(zero::Channel<T>),
+}
+
+pub(crate) struct Shared<T> {
+    pub(crate) flavor: Flavor<T>,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+}
+
+/// Creates a channel: `cap == 0` is unbuffered (a send completes only when a
+/// receiver has taken the value), otherwise it buffers `cap` values.
+///
+/// ```
+/// let (tx, rx) = goroutines_runtime::chan::<u32>(1);
+/// tx.send(7).unwrap();
+/// assert_eq!(rx.recv(), Some(7));
+/// drop(tx); // the last sender closes the channel
+/// assert_eq!(rx.recv(), None);
+/// ```
+pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let flavor =
+        if cap == 0 { Flavor::Zero(zero::Channel::new()) } else { Flavor::Array(array::Channel::with_capacity(cap)) };
+    let shared = Arc::new(Shared { flavor, senders: AtomicUsize::new(1), receivers: AtomicUsize::new(1) });
+    (Sender { shared: shared.clone() }, Receiver { shared })
+}
+
+impl<T> Shared<T> {
+    fn close(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => c.close(),
+            Flavor::Zero(c) => c.close(),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => c.is_closed(),
+            Flavor::Zero(c) => c.is_closed(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.flavor {
+            Flavor::Array(c) => c.len(),
+            Flavor::Zero(_) => 0,
+        }
+    }
+
+    fn cap(&self) -> usize {
+        match &self.flavor {
+            Flavor::Array(c) => c.capacity(),
+            Flavor::Zero(_) => 0,
+        }
+    }
+
+    fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
+        match &self.flavor {
+            Flavor::Array(c) => c.send(msg, deadline),
+            Flavor::Zero(c) => c.send(msg, deadline),
+        }
+    }
+
+    fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
+        match &self.flavor {
+            Flavor::Array(c) => c.recv(deadline),
+            Flavor::Zero(c) => c.recv(deadline),
+        }
+    }
+
+    // ---- the two phases of an operation, for `select`.
+
+    pub(crate) fn start_send(&self, token: &mut Token) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => c.start_send(token),
+            Flavor::Zero(c) => c.start_send(token),
+        }
+    }
+
+    /// # Safety
+    /// `token` comes from `start_send` / `accept_send` on this channel.
+    pub(crate) unsafe fn write(&self, token: &mut Token, msg: T) -> Result<(), T> {
+        // SAFETY: forwarded contract.
+        unsafe {
+            match &self.flavor {
+                Flavor::Array(c) => c.write(token, msg),
+                Flavor::Zero(c) => c.write(token, msg),
+            }
+        }
+    }
+
+    pub(crate) fn start_recv(&self, token: &mut Token) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => c.start_recv(token),
+            Flavor::Zero(c) => c.start_recv(token),
+        }
+    }
+
+    /// # Safety
+    /// `token` comes from `start_recv` / `accept_recv` on this channel.
+    pub(crate) unsafe fn read(&self, token: &mut Token) -> Result<T, ()> {
+        // SAFETY: forwarded contract.
+        unsafe {
+            match &self.flavor {
+                Flavor::Array(c) => c.read(token),
+                Flavor::Zero(c) => c.read(token),
+            }
+        }
+    }
+
+    /// Registers a blocked send arm; returns whether it is ready anyway.
+    pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => {
+                c.senders.register(oper, cx);
+                !c.is_full() || c.is_closed()
+            }
+            Flavor::Zero(c) => c.register_send(oper, cx),
+        }
+    }
+
+    pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => {
+                c.receivers.register(oper, cx);
+                !c.is_empty() || c.is_closed()
+            }
+            Flavor::Zero(c) => c.register_recv(oper, cx),
+        }
+    }
+
+    pub(crate) fn unregister_send(&self, oper: usize, cx: &Context) {
+        match &self.flavor {
+            Flavor::Array(c) => drop(c.senders.unregister(oper, cx)),
+            Flavor::Zero(c) => c.unregister_send(oper, cx),
+        }
+    }
+
+    pub(crate) fn unregister_recv(&self, oper: usize, cx: &Context) {
+        match &self.flavor {
+            Flavor::Array(c) => drop(c.receivers.unregister(oper, cx)),
+            Flavor::Zero(c) => c.unregister_recv(oper, cx),
+        }
+    }
+
+    /// A blocked send arm was selected: completes its reservation.
+    pub(crate) fn accept_send(&self, token: &mut Token, cx: &Context) -> bool {
+        match &self.flavor {
+            // A buffered channel's wake-up is a hint: reserve again.
+            Flavor::Array(c) => c.start_send(token),
+            Flavor::Zero(c) => c.accept(token, cx),
+        }
+    }
+
+    pub(crate) fn accept_recv(&self, token: &mut Token, cx: &Context) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => c.start_recv(token),
+            Flavor::Zero(c) => c.accept(token, cx),
+        }
+    }
+
+    pub(crate) fn is_ready_send(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => !c.is_full() || c.is_closed(),
+            Flavor::Zero(c) => c.is_ready_send(),
+        }
+    }
+
+    pub(crate) fn is_ready_recv(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(c) => !c.is_empty() || c.is_closed(),
+            Flavor::Zero(c) => c.is_ready_recv(),
+        }
+    }
+}
+
+fn deadline_after(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
+}
+
+/// The sending end of a channel. Clones send into the same channel; the
+/// last one dropped closes it.
+pub struct Sender<T> {
+    pub(crate) shared: Arc<Shared<T>>,
+}
+
+/// The receiving end of a channel. Clones receive from the same channel
+/// (each value goes to one of them); when the last one is dropped the
+/// channel closes, and sends fail with the value given back.
+pub struct Receiver<T> {
+    pub(crate) shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting for room (or, unbuffered, for a receiver).
+    /// `Err` gives the value back when the channel is closed.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.shared.send(value, None).map_err(|e| match e {
+            TryError::Full(v) | TryError::Closed(v) => SendError(v),
+        })
+    }
+
+    /// Sends without waiting.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let r = match &self.shared.flavor {
+            Flavor::Array(c) => c.try_send(value),
+            Flavor::Zero(c) => c.try_send(value),
+        };
+        r.map_err(|e| match e {
+            TryError::Full(v) => TrySendError::Full(v),
+            TryError::Closed(v) => TrySendError::Closed(v),
+        })
+    }
+
+    /// Sends, waiting at most `timeout`.
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.shared.send(value, deadline_after(timeout)).map_err(|e| match e {
+            TryError::Full(v) => SendTimeoutError::Timeout(v),
+            TryError::Closed(v) => SendTimeoutError::Closed(v),
+        })
+    }
+
+    /// Closes the channel (Go's `close(ch)`): receivers drain what is
+    /// buffered, then get `None`; blocked senders get their value back.
+    /// Returns whether this call closed it (closing twice is harmless).
+    pub fn close(&self) -> bool {
+        self.shared.close()
+    }
+
+    /// Whether the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    /// Whether nothing is buffered now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity (0: unbuffered).
+    pub fn cap(&self) -> usize {
+        self.shared.cap()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives a value, waiting for one; `None` once the channel is closed
+    /// and drained (Go's `v, ok := <-ch` with `ok == false`).
+    pub fn recv(&self) -> Option<T> {
+        self.shared.recv(None).ok()
+    }
+
+    /// Receives without waiting.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let r = match &self.shared.flavor {
+            Flavor::Array(c) => c.try_recv(),
+            Flavor::Zero(c) => c.try_recv(),
+        };
+        r.map_err(|e| match e {
+            TryError::Full(()) => TryRecvError::Empty,
+            TryError::Closed(()) => TryRecvError::Closed,
+        })
+    }
+
+    /// Receives, waiting at most `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.shared.recv(deadline_after(timeout)).map_err(|e| match e {
+            TryError::Full(()) => RecvTimeoutError::Timeout,
+            TryError::Closed(()) => RecvTimeoutError::Closed,
+        })
+    }
+
+    /// Closes the channel; see [`Sender::close`].
+    pub fn close(&self) -> bool {
+        self.shared.close()
+    }
+
+    /// Whether the channel is closed (values may still be buffered).
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    /// Whether nothing is buffered now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity (0: unbuffered).
+    pub fn cap(&self) -> usize {
+        self.shared.cap()
+    }
+
+    /// Receives until the channel is closed and drained (Go's
+    /// `for v := range ch`).
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Sender { shared: self.shared.clone() }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.shared.receivers.fetch_add(1, Ordering::Relaxed);
+        Receiver { shared: self.shared.clone() }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // Invariant 1: the last sender closes.
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.close();
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // Invariant 1: with no receiver left, sends must fail, not block.
+        if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.close();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("cap", &self.cap())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("cap", &self.cap())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Iterates over received values until the channel is closed and drained.
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+/// Iterates, owning the receiver, until the channel is closed and drained.
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}

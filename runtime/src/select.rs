@@ -1,0 +1,276 @@
+//! `Select`: wait on several channel operations and complete exactly one
+//! (Go's `select`, and its `reflect.Select` for a dynamic number of arms).
+//! `select!` expands to it.
+//!
+//! A token protocol, in passes (as crossbeam-channel's and Go's `select.go`):
+//!
+//! 1. **Try**: in a random order, ask each arm to reserve its operation
+//!    (`start_send` / `start_recv`); the first that can wins. The random
+//!    order is what makes the choice among ready arms uniform.
+//! 2. **Register**: otherwise, make one `Context` and register every arm
+//!    with it in its channel's wait queue; if an arm turns out ready while
+//!    registering, abort the wait.
+//! 3. **Park** until a channel selects one arm by the context's single
+//!    compare-exchange (so exactly one arm can win), a channel closes, or
+//!    the deadline passes.
+//! 4. **Unregister** every arm, then **accept** the winner (a buffered
+//!    channel's wake-up is a hint: it reserves again; an unbuffered one
+//!    hands over its packet), or go back to pass 1.
+//!
+//! The winner's operation is completed by the caller through
+//! [`SelectedOperation`] (`recv` / `send`), so a send arm's value is handed
+//! over only if that arm wins: no value is lost in a losing arm, and no arm
+//! runs in a goroutine of its own.
+
+use std::time::{Duration, Instant};
+
+use crate::chan::context::{Context, Selected};
+use crate::chan::token::Token;
+use crate::chan::{Receiver, SendError, Sender};
+
+/// One arm's channel end, with its type erased.
+trait Arm {
+    fn try_start(&self, token: &mut Token) -> bool;
+    fn register(&self, oper: usize, cx: &Context) -> bool;
+    fn unregister(&self, oper: usize, cx: &Context);
+    fn accept(&self, token: &mut Token, cx: &Context) -> bool;
+    fn is_ready(&self) -> bool;
+}
+
+struct RecvArm<'a, T>(&'a Receiver<T>);
+struct SendArm<'a, T>(&'a Sender<T>);
+
+impl<T> Arm for RecvArm<'_, T> {
+    fn try_start(&self, token: &mut Token) -> bool {
+        self.0.shared.start_recv(token)
+    }
+    fn register(&self, oper: usize, cx: &Context) -> bool {
+        self.0.shared.register_recv(oper, cx)
+    }
+    fn unregister(&self, oper: usize, cx: &Context) {
+        self.0.shared.unregister_recv(oper, cx)
+    }
+    fn accept(&self, token: &mut Token, cx: &Context) -> bool {
+        self.0.shared.accept_recv(token, cx)
+    }
+    fn is_ready(&self) -> bool {
+        self.0.shared.is_ready_recv()
+    }
+}
+
+impl<T> Arm for SendArm<'_, T> {
+    fn try_start(&self, token: &mut Token) -> bool {
+        self.0.shared.start_send(token)
+    }
+    fn register(&self, oper: usize, cx: &Context) -> bool {
+        self.0.shared.register_send(oper, cx)
+    }
+    fn unregister(&self, oper: usize, cx: &Context) {
+        self.0.shared.unregister_send(oper, cx)
+    }
+    fn accept(&self, token: &mut Token, cx: &Context) -> bool {
+        self.0.shared.accept_send(token, cx)
+    }
+    fn is_ready(&self) -> bool {
+        self.0.shared.is_ready_send()
+    }
+}
+
+/// A set of channel operations to wait on; see the module docs.
+///
+/// ```
+/// use goroutines_runtime::{chan, Select};
+/// let (tx1, rx1) = chan::<i32>(1);
+/// let (_tx2, rx2) = chan::<i32>(1);
+/// tx1.send(10).unwrap();
+/// let mut sel = Select::new();
+/// let a = sel.recv(&rx1);
+/// let b = sel.recv(&rx2);
+/// let op = sel.select();
+/// match op.index() {
+///     i if i == a => assert_eq!(op.recv(&rx1), Some(10)),
+///     i if i == b => unreachable!(),
+///     _ => unreachable!(),
+/// }
+/// ```
+pub struct Select<'a> {
+    /// Each arm, and the address of its channel end (to check completion).
+    arms: Vec<(Box<dyn Arm + 'a>, usize)>,
+    rng: u64,
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl<'a> Select<'a> {
+    /// An empty set (selecting on it blocks forever, as Go's `select {}`).
+    pub fn new() -> Select<'a> {
+        Select { arms: Vec::new(), rng: seed() }
+    }
+
+    /// Adds a receive arm; returns its index.
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.arms.push((Box::new(RecvArm(r)), r as *const Receiver<T> as usize));
+        self.arms.len() - 1
+    }
+
+    /// Adds a send arm; returns its index. The value is given only to the
+    /// chosen arm, through [`SelectedOperation::send`].
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+        self.arms.push((Box::new(SendArm(s)), s as *const Sender<T> as usize));
+        self.arms.len() - 1
+    }
+
+    /// Waits until one arm can proceed and reserves it; among several ready
+    /// arms, each is equally likely. With no arms, blocks forever.
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        self.run(None, true).expect("a select without deadline returns an operation")
+    }
+
+    /// Reserves an arm that can proceed now, if any (`select!`'s `default`).
+    pub fn try_select(&mut self) -> Option<SelectedOperation<'a>> {
+        self.run(None, false)
+    }
+
+    /// As [`select`](Self::select), waiting at most `timeout`.
+    pub fn select_timeout(&mut self, timeout: Duration) -> Option<SelectedOperation<'a>> {
+        match Instant::now().checked_add(timeout) {
+            Some(d) => self.run(Some(d), true),
+            None => Some(self.select()),
+        }
+    }
+
+    fn shuffled(&mut self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.arms.len()).collect();
+        for i in (1..order.len()).rev() {
+            // xorshift64*
+            self.rng ^= self.rng >> 12;
+            self.rng ^= self.rng << 25;
+            self.rng ^= self.rng >> 27;
+            let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            order.swap(i, (r % (i as u64 + 1)) as usize);
+        }
+        order
+    }
+
+    fn try_pass(&mut self, token: &mut Token) -> Option<usize> {
+        self.shuffled().into_iter().find(|&i| self.arms[i].0.try_start(token))
+    }
+
+    fn run(&mut self, deadline: Option<Instant>, block: bool) -> Option<SelectedOperation<'a>> {
+        let mut token = Token::default();
+        loop {
+            // Pass 1.
+            if let Some(i) = self.try_pass(&mut token) {
+                return Some(self.selected(i, token));
+            }
+            if !block || deadline.is_some_and(|d| Instant::now() >= d) {
+                return None;
+            }
+            // Pass 2: register in a random order too.
+            let cx = Context::new();
+            let order = self.shuffled();
+            let mut registered = 0;
+            for &i in &order {
+                registered += 1;
+                if self.arms[i].0.register(i, &cx) {
+                    let _ = cx.try_select(Selected::Aborted);
+                    break;
+                }
+            }
+            // Pass 3.
+            let sel = cx.wait_until(deadline);
+            // Pass 4.
+            for &i in &order[..registered] {
+                self.arms[i].0.unregister(i, &cx);
+            }
+            if let Selected::Operation(i) = sel {
+                if self.arms[i].0.accept(&mut token, &cx) {
+                    return Some(self.selected(i, token));
+                }
+            }
+        }
+    }
+
+    fn selected(&self, index: usize, token: Token) -> SelectedOperation<'a> {
+        SelectedOperation { index, end: self.arms[index].1, token, done: false, _arms: std::marker::PhantomData }
+    }
+
+    /// Whether any arm is ready now, without reserving it.
+    pub fn ready(&self) -> bool {
+        self.arms.iter().any(|(a, _)| a.is_ready())
+    }
+}
+
+fn seed() -> u64 {
+    use std::cell::Cell;
+    thread_local!(static RNG: Cell<u64> = const { Cell::new(0) });
+    RNG.with(|r| {
+        let mut x = r.get();
+        if x == 0 {
+            x = (r as *const Cell<u64> as u64) ^ 0x9E37_79B9_7F4A_7C15;
+            x ^= std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        }
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        r.set(x);
+        x | 1
+    })
+}
+
+/// The arm a [`Select`] chose, reserved: complete it with [`recv`] or
+/// [`send`] on the same channel end. Dropping it uncompleted panics (the
+/// reservation would otherwise block the channel's peer).
+///
+/// [`recv`]: SelectedOperation::recv
+/// [`send`]: SelectedOperation::send
+#[must_use = "a selected operation must be completed with `recv` or `send`"]
+pub struct SelectedOperation<'a> {
+    index: usize,
+    end: usize,
+    token: Token,
+    done: bool,
+    _arms: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a> SelectedOperation<'a> {
+    /// The chosen arm's index (as `Select::recv` / `send` returned).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Completes a receive arm: the value, or `None` if the channel is
+    /// closed and drained.
+    ///
+    /// # Panics
+    /// If `r` is not the chosen arm's receiver.
+    pub fn recv<T>(mut self, r: &'a Receiver<T>) -> Option<T> {
+        assert_eq!(r as *const Receiver<T> as usize, self.end, "SelectedOperation::recv on another arm's receiver");
+        self.done = true;
+        // SAFETY: the token was reserved on this receiver's channel by
+        // `start_recv` or `accept_recv` (checked by address above).
+        unsafe { r.shared.read(&mut self.token) }.ok()
+    }
+
+    /// Completes a send arm; `Err` gives the value back if the channel
+    /// closed.
+    ///
+    /// # Panics
+    /// If `s` is not the chosen arm's sender.
+    pub fn send<T>(mut self, s: &'a Sender<T>, value: T) -> Result<(), SendError<T>> {
+        assert_eq!(s as *const Sender<T> as usize, self.end, "SelectedOperation::send on another arm's sender");
+        self.done = true;
+        // SAFETY: as in `recv`, for `start_send` / `accept_send`.
+        unsafe { s.shared.write(&mut self.token, value) }.map_err(SendError)
+    }
+}
+
+impl Drop for SelectedOperation<'_> {
+    fn drop(&mut self) {
+        if !self.done && !std::thread::panicking() {
+            panic!("a SelectedOperation was dropped without `recv` or `send`: complete the chosen arm");
+        }
+    }
+}

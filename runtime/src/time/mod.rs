@@ -1,0 +1,199 @@
+//! Go's `time` package, goroutine-aware: `sleep` suspends the goroutine (a
+//! plain thread sleeps), and timers deliver on channels, so they work in
+//! `select!`. All of it runs on one timer facility (`timer.rs`).
+
+pub(crate) mod timer;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::chan::{chan, Receiver, Sender};
+use crate::goroutine::current;
+use crate::waiter::{park, Waiter};
+use timer::TimerGuard;
+
+/// Pauses the calling goroutine for at least `d`, freeing its worker (on a
+/// plain thread: `std::thread::sleep`).
+pub fn sleep(d: Duration) {
+    if !current::with_running(|g| g.is_some()) {
+        std::thread::sleep(d);
+        return;
+    }
+    let Some(deadline) = Instant::now().checked_add(d) else {
+        // Too far to represent: sleep forever, as good as.
+        loop {
+            park();
+        }
+    };
+    let _timer = timer::wake_at(deadline, Waiter::current());
+    while Instant::now() < deadline {
+        park();
+    }
+}
+
+/// A channel that receives the time once, after `d` (Go's `time.After`).
+///
+/// ```
+/// use std::time::Duration;
+/// let rx = goroutines_runtime::time::after(Duration::from_millis(1));
+/// assert!(rx.recv().is_some());
+/// ```
+pub fn after(d: Duration) -> Receiver<std::time::Instant> {
+    let (tx, rx) = chan(1);
+    fire_once(Instant::now() + d, tx).forget();
+    rx
+}
+
+/// Schedules one `try_send` of the firing time into `tx`.
+fn fire_once(deadline: Instant, tx: Sender<Instant>) -> TimerGuard {
+    let mut tx = Some(tx);
+    timer::schedule(
+        deadline,
+        Box::new(move |_| {
+            if let Some(tx) = tx.take() {
+                let _ = tx.try_send(Instant::now());
+            }
+            None
+        }),
+    )
+}
+
+/// Schedules a `try_send` of the time every `period` from `start`, on
+/// schedule: a tick the receiver has not taken yet makes the next one drop
+/// (the channel holds one), as Go's ticker does.
+fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGuard {
+    let period = period.max(Duration::from_nanos(1));
+    timer::schedule(
+        start,
+        Box::new(move |deadline| {
+            if tx.try_send(Instant::now()).is_err() && tx.is_closed() {
+                return None;
+            }
+            // Stay on schedule; skip periods already past (a slow receiver
+            // or a stalled timer thread drops ticks, it does not bunch them).
+            let mut next = deadline + period;
+            let now = Instant::now();
+            if next <= now {
+                let behind = now.duration_since(deadline).as_nanos() / period.as_nanos();
+                next = deadline + period * (behind as u32 + 1);
+            }
+            Some(next)
+        }),
+    )
+}
+
+/// A channel that receives the time every `d`, forever (Go's `time.Tick`).
+/// Prefer [`Ticker`] when the ticks should stop.
+pub fn tick(d: Duration) -> Receiver<Instant> {
+    let (tx, rx) = chan(1);
+    fire_every(Instant::now() + d, d, tx).forget();
+    rx
+}
+
+/// Delivers the time on its channel every period (Go's `time.Ticker`):
+/// one tick waits in the channel at most; ticks the receiver misses are
+/// dropped, and the ticker stays on its schedule.
+///
+/// ```
+/// use std::time::Duration;
+/// use goroutines_runtime::time::Ticker;
+/// let t = Ticker::new(Duration::from_millis(1));
+/// for _ in 0..3 {
+///     t.recv();
+/// }
+/// t.stop();
+/// ```
+pub struct Ticker {
+    tx: Sender<Instant>,
+    rx: Receiver<Instant>,
+    timer: Mutex<Option<TimerGuard>>,
+}
+
+impl Ticker {
+    /// A ticker firing every `d`, first at now + `d`.
+    pub fn new(d: Duration) -> Ticker {
+        let (tx, rx) = chan(1);
+        let timer = fire_every(Instant::now() + d, d, tx.clone());
+        Ticker { tx, rx, timer: Mutex::new(Some(timer)) }
+    }
+
+    /// Waits for the next tick.
+    pub fn recv(&self) -> Option<Instant> {
+        self.rx.recv()
+    }
+
+    /// The channel the ticks arrive on (for `select!`: `<-ticker.receiver()`).
+    pub fn receiver(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Stops the ticks (a tick already in the channel stays there).
+    pub fn stop(&self) {
+        if let Some(t) = self.timer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            t.cancel();
+        }
+    }
+
+    /// Stops and restarts with period `d`, next tick at now + `d`.
+    pub fn reset(&self, d: Duration) {
+        let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = slot.take() {
+            t.cancel();
+        }
+        *slot = Some(fire_every(Instant::now() + d, d, self.tx.clone()));
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Delivers the time once on its channel after a duration (Go's
+/// `time.Timer`), unless stopped first.
+pub struct Timer {
+    tx: Sender<Instant>,
+    rx: Receiver<Instant>,
+    timer: Mutex<Option<TimerGuard>>,
+}
+
+impl Timer {
+    /// A timer firing once, at now + `d`.
+    pub fn new(d: Duration) -> Timer {
+        let (tx, rx) = chan(1);
+        let timer = fire_once(Instant::now() + d, tx.clone());
+        Timer { tx, rx, timer: Mutex::new(Some(timer)) }
+    }
+
+    /// Waits for the timer to fire.
+    pub fn recv(&self) -> Option<Instant> {
+        self.rx.recv()
+    }
+
+    /// The channel the time arrives on (for `select!`).
+    pub fn receiver(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Stops the timer; `true` if that prevented it from firing.
+    pub fn stop(&self) -> bool {
+        self.timer.lock().unwrap_or_else(|e| e.into_inner()).take().is_some_and(TimerGuard::cancel)
+    }
+
+    /// Re-arms the timer to fire at now + `d`; `true` if it had been
+    /// pending. As in Go 1.23+, a value not yet received is discarded.
+    pub fn reset(&self, d: Duration) -> bool {
+        let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = slot.take().is_some_and(TimerGuard::cancel);
+        while self.rx.try_recv().is_ok() {}
+        *slot = Some(fire_once(Instant::now() + d, self.tx.clone()));
+        pending
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

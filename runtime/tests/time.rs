@@ -1,0 +1,80 @@
+//! The timer facility: sleep suspends goroutines, timers deliver on
+//! channels, tickers drop ticks for a slow receiver.
+
+use std::time::{Duration, Instant};
+
+use goroutines_runtime::time::{after, sleep, tick, Ticker, Timer};
+use goroutines_runtime::{spawn, Builder, WaitGroup};
+
+#[test]
+fn sleep_suspends_goroutines_and_frees_the_worker() {
+    // One worker: if sleep blocked the thread, the sleepers would run one
+    // after another (1 s); suspended, they overlap. The bound only catches
+    // a worker held by sleep, with a wide margin for a noisy machine.
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let t = Instant::now();
+    rt.block_on(|| {
+        let wg = WaitGroup::new();
+        for _ in 0..100 {
+            wg.go(|| sleep(Duration::from_millis(10)));
+        }
+        wg.wait();
+    });
+    assert!(t.elapsed() < Duration::from_millis(900), "sleeps did not overlap: {:?}", t.elapsed());
+}
+
+#[test]
+fn sleep_waits_at_least_its_duration() {
+    for d in [Duration::ZERO, Duration::from_millis(3)] {
+        let t = Instant::now();
+        spawn(move || sleep(d)).join().unwrap();
+        assert!(t.elapsed() >= d);
+        let t = Instant::now();
+        sleep(d);
+        assert!(t.elapsed() >= d);
+    }
+}
+
+#[test]
+fn after_delivers_once() {
+    let start = Instant::now();
+    let rx = after(Duration::from_millis(2));
+    let at = rx.recv().unwrap();
+    assert!(at >= start + Duration::from_millis(2));
+    assert!(rx.recv_timeout(Duration::from_millis(10)).is_err(), "one value only");
+}
+
+#[test]
+fn ticker_drops_ticks_for_a_slow_receiver_and_stops() {
+    let t = Ticker::new(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(20));
+    // ~20 periods passed; the channel held one tick.
+    assert_eq!(t.receiver().len(), 1);
+    t.recv().unwrap();
+    t.recv().unwrap(); // the next one comes on schedule
+    t.stop();
+    let _ = t.receiver().try_recv();
+    assert!(t.receiver().recv_timeout(Duration::from_millis(10)).is_err(), "no tick after stop");
+    t.reset(Duration::from_millis(1));
+    assert!(t.recv().is_some(), "reset restarts it");
+}
+
+#[test]
+fn tick_keeps_ticking() {
+    let rx = tick(Duration::from_millis(1));
+    for _ in 0..5 {
+        rx.recv().unwrap();
+    }
+}
+
+#[test]
+fn timer_stop_and_reset() {
+    let t = Timer::new(Duration::from_secs(60));
+    assert!(t.stop(), "stopped before firing");
+    assert!(!t.stop(), "already stopped");
+    assert!(!t.reset(Duration::from_millis(1)));
+    assert!(t.recv().is_some());
+    let t = Timer::new(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(!t.stop(), "it had fired");
+}
