@@ -19,6 +19,7 @@
 mod chan;
 mod goroutine;
 mod join;
+mod loom;
 mod panic;
 mod scheduler;
 mod scope;

@@ -205,6 +205,13 @@ impl<'a> Select<'a> {
     }
 }
 
+/// Loom replays executions and needs them deterministic: a fixed seed.
+#[cfg(loom)]
+fn seed() -> u64 {
+    0x9E37_79B9_7F4A_7C15
+}
+
+#[cfg(not(loom))]
 fn seed() -> u64 {
     use std::cell::Cell;
     thread_local!(static RNG: Cell<u64> = const { Cell::new(0) });

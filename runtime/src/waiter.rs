@@ -12,8 +12,8 @@
 //! return spuriously, so primitives re-check their condition. This is what
 //! lets every primitive serve goroutines and plain threads alike.
 
+use crate::loom::thread::{self, Thread};
 use std::fmt;
-use std::thread::Thread;
 
 use crate::goroutine::{current, GoRef};
 
@@ -31,7 +31,7 @@ impl Waiter {
     pub(crate) fn current() -> Waiter {
         match current::running() {
             Some(g) => Waiter::Goroutine(g),
-            None => Waiter::Thread(std::thread::current()),
+            None => Waiter::Thread(thread::current()),
         }
     }
 

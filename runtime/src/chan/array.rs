@@ -19,9 +19,9 @@
 //!    invariant 2), so no wake-up is lost. Closing marks `tail` and wakes
 //!    everybody; receivers still drain what is buffered.
 
+use crate::loom::{fence, AtomicUsize, Ordering};
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
@@ -105,7 +105,10 @@ impl<T> Channel<T> {
                         token.array.stamp = tail + 1;
                         return true;
                     }
-                    Err(t) => tail = t,
+                    Err(t) => {
+                        tail = t;
+                        snooze(&mut spins);
+                    }
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 fence(Ordering::SeqCst);
@@ -113,6 +116,8 @@ impl<T> Channel<T> {
                 if head.wrapping_add(self.one_lap) == tail {
                     return false; // full
                 }
+                // A receiver freed the slot but has not stored its stamp yet.
+                snooze(&mut spins);
                 tail = self.tail.load(Ordering::Relaxed);
             } else {
                 // A sender of the previous lap has not finished: wait.
@@ -157,7 +162,10 @@ impl<T> Channel<T> {
                         token.array.stamp = head.wrapping_add(self.one_lap);
                         return true;
                     }
-                    Err(h) => head = h,
+                    Err(h) => {
+                        head = h;
+                        snooze(&mut spins);
+                    }
                 }
             } else if stamp == head {
                 fence(Ordering::SeqCst);
@@ -170,6 +178,8 @@ impl<T> Channel<T> {
                     }
                     return false; // empty
                 }
+                // A sender reserved the slot but has not stored its stamp yet.
+                snooze(&mut spins);
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // A receiver of the previous lap has not finished: wait.
@@ -317,8 +327,9 @@ impl<T> Channel<T> {
 impl<T> Drop for Channel<T> {
     fn drop(&mut self) {
         // Drop the messages still buffered: nobody can receive them now.
-        let head = *self.head.get_mut();
-        let tail = *self.tail.get_mut() & !self.mark_bit;
+        // `&mut self`: plain loads (loom has no `get_mut`).
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
         let hix = head & (self.mark_bit - 1);
         let tix = tail & (self.mark_bit - 1);
         let len = if hix < tix {

@@ -11,8 +11,8 @@
 //!    wakes the waiter; the waiter reads it only after seeing its selection
 //!    (`wait_packet` spins/yields until it is non-null).
 
+use crate::loom::{AtomicPtr, AtomicUsize, Ordering};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -76,6 +76,17 @@ pub(crate) struct Context {
 }
 
 /// The identity of the calling goroutine or thread.
+#[cfg(loom)]
+pub(crate) fn current_identity() -> usize {
+    // Loom runs its threads on one OS thread: ask loom who this is.
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    crate::loom::thread::current().id().hash(&mut h);
+    h.finish() as usize
+}
+
+/// The identity of the calling goroutine or thread.
+#[cfg(not(loom))]
 pub(crate) fn current_identity() -> usize {
     current::with_running(|g| match g {
         Some(g) => g as *const _ as *const () as usize,
@@ -165,7 +176,9 @@ impl Context {
 /// Waits a little while a peer finishes its half of a hand-over: spins,
 /// then yields (the goroutine, or the thread).
 pub(crate) fn backoff(spins: &mut u32) {
-    if *spins < 6 {
+    if cfg!(loom) {
+        crate::loom::thread::yield_now();
+    } else if *spins < 6 {
         for _ in 0..(1 << *spins) {
             std::hint::spin_loop();
         }

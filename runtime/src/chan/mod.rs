@@ -23,8 +23,8 @@ pub(crate) mod token;
 mod waker;
 mod zero;
 
+use crate::loom::{AtomicUsize, Ordering};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -10,13 +10,16 @@
 //!    unregister after every wait that was not won by an operation, so no
 //!    entry outlives the wait it belongs to.
 //! 2. `SyncWaker::is_empty` is kept equal to "no entries" under the lock, so
-//!    `notify` can skip the lock when nobody waits. A notifier that publishes
-//!    its data and then reads `is_empty` (SeqCst) pairs with a waiter that
-//!    registers (setting `is_empty = false`) and then re-checks readiness:
-//!    one of them sees the other.
+//!    `notify` can skip the lock when nobody waits. This is a Dekker
+//!    handshake in SeqCst: the notifier publishes its change to the channel
+//!    (a SeqCst compare-exchange of `head` or `tail`), then loads `is_empty`
+//!    (SeqCst); the waiter stores `is_empty = false` (SeqCst), then re-checks
+//!    the channel with SeqCst loads. All four sit in one total order, so one
+//!    of the two sees the other (the store-buffering outcome is forbidden).
+//!    `seqcst_order_for_loom` marks both sides for loom, which needs a fence
+//!    to see that order.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use crate::loom::{seqcst_order_for_loom, AtomicBool, Mutex, MutexGuard, Ordering};
 
 use super::context::{current_identity, Context, Selected};
 
@@ -105,10 +108,14 @@ impl SyncWaker {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Registers a blocked operation; the caller then re-checks the channel
+    /// with SeqCst loads (invariant 2, the waiter's side).
     pub(crate) fn register(&self, oper: usize, cx: &Context) {
         let mut w = self.lock();
         w.register(oper, std::ptr::null_mut(), cx);
         self.is_empty.store(false, Ordering::SeqCst);
+        drop(w);
+        seqcst_order_for_loom();
     }
 
     pub(crate) fn unregister(&self, oper: usize, cx: &Context) -> Option<Entry> {
@@ -122,6 +129,8 @@ impl SyncWaker {
     /// change to the channel before calling).
     #[inline]
     pub(crate) fn notify(&self) {
+        // Invariant 2, the notifier's side.
+        seqcst_order_for_loom();
         if !self.is_empty.load(Ordering::SeqCst) {
             self.notify_slow();
         }

@@ -17,10 +17,9 @@
 //!    taking the message out; or, for a select arm that lost, the owner when
 //!    it unregisters.
 
+use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::context::{backoff, Context, Selected};

@@ -69,7 +69,7 @@ pub(crate) fn park() {
                 suspend(g, Suspend::Park);
             }
         }
-        None => std::thread::park(),
+        None => crate::loom::thread::park(),
     })
 }
 

@@ -1,0 +1,92 @@
+//! The channels' wait-queue and hand-off protocol under loom, which runs
+//! every interleaving of a small model (plain threads as waiters; small
+//! capacities to reach the full/empty edges). Run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p goroutines-runtime --test loom --release`.
+#![cfg(loom)]
+
+use goroutines_runtime::{chan, Select};
+use loom::thread;
+
+#[test]
+fn buffered_cap_one_handoff_blocks_and_wakes() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(1);
+        let t = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap(); // blocks until the first is received
+        });
+        assert_eq!(rx.recv(), Some(1));
+        assert_eq!(rx.recv(), Some(2));
+        t.join().unwrap();
+        assert_eq!(rx.recv(), None, "the sender is gone: closed");
+    });
+}
+
+#[test]
+fn unbuffered_rendezvous_hands_over() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let t = thread::spawn(move || tx.send(7).unwrap());
+        assert_eq!(rx.recv(), Some(7));
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn close_wakes_a_blocked_receiver_and_returns_a_blocked_send() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let rx2 = rx.clone();
+        let r = thread::spawn(move || rx2.recv());
+        let tx2 = tx.clone();
+        let s = thread::spawn(move || tx2.send(5));
+        // Either the pair met, or close returned the value / woke the receiver.
+        tx.close();
+        let got = r.join().unwrap();
+        let sent = s.join().unwrap();
+        match (got, sent) {
+            (Some(5), Ok(())) => {}
+            (None, Err(e)) => assert_eq!(e.0, 5),
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+        drop(rx);
+    });
+}
+
+#[test]
+fn select_takes_exactly_one_of_two_senders() {
+    loom::model(|| {
+        let (tx1, rx1) = chan::<u32>(0);
+        let (tx2, rx2) = chan::<u32>(1);
+        let a = thread::spawn(move || tx1.send(1).is_ok());
+        let b = thread::spawn(move || tx2.send(2).is_ok());
+        let mut sel = Select::new();
+        let i1 = sel.recv(&rx1);
+        let i2 = sel.recv(&rx2);
+        let op = sel.select();
+        let i = op.index();
+        let v = if i == i1 { op.recv(&rx1) } else { op.recv(&rx2) };
+        assert!(i == i1 || i == i2);
+        assert_eq!(v, Some(if i == i1 { 1 } else { 2 }));
+        // Drain the other so both senders finish.
+        if i == i1 {
+            assert_eq!(rx2.recv(), Some(2));
+        } else {
+            assert_eq!(rx1.recv(), Some(1));
+        }
+        assert!(a.join().unwrap() && b.join().unwrap());
+    });
+}
+
+#[test]
+fn a_select_send_arm_pairs_with_a_blocked_receiver() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let r = thread::spawn(move || rx.recv());
+        let mut sel = Select::new();
+        sel.send(&tx);
+        let op = sel.select();
+        op.send(&tx, 9).unwrap();
+        assert_eq!(r.join().unwrap(), Some(9));
+    });
+}
