@@ -148,3 +148,36 @@ fn select_from_a_thread_wakes_on_a_goroutine_send() {
     assert_eq!(op.recv(&rx), Some(42));
     g.join().unwrap().unwrap();
 }
+
+#[test]
+fn one_worker_select_handoffs_between_goroutines_complete() {
+    // A receiver waiting for a selected sender that shares its worker must
+    // yield to it, not spin the worker away.
+    let rt = goroutines_runtime::Builder::new().max_procs(1).build().unwrap();
+    let got = rt.block_on(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let (_t2, r2) = chan::<u32>(0);
+        let sender = spawn(move || {
+            for i in 0..300 {
+                let mut sel = Select::new();
+                sel.send(&tx);
+                sel.select().send(&tx, i).unwrap();
+            }
+        });
+        let receiver = spawn(move || {
+            let mut got = Vec::new();
+            for _ in 0..300 {
+                let mut sel = Select::new();
+                let a = sel.recv(&rx);
+                sel.recv(&r2);
+                let op = sel.select();
+                assert_eq!(op.index(), a);
+                got.push(op.recv(&rx).unwrap());
+            }
+            got
+        });
+        sender.join().unwrap();
+        receiver.join().unwrap()
+    });
+    assert_eq!(got, (0..300).collect::<Vec<_>>());
+}
