@@ -80,6 +80,9 @@ extern crate self as goroutines;
 pub use goroutines_macros::go;
 /// Runs `main` as a goroutine on the global runtime and waits for it.
 pub use goroutines_macros::main;
+/// Waits on several channel operations and runs the arm of the one that
+/// proceeds, with Go's arrows; see the macro's own docs.
+pub use goroutines_macros::select;
 /// Runs a test's body as a goroutine on the global runtime.
 pub use goroutines_macros::test;
 
@@ -108,8 +111,8 @@ pub mod time {
 pub mod prelude {
     pub use crate::time::{after, sleep, tick, Ticker, Timer};
     pub use crate::{
-        chan, go, goroutine_id, max_procs, num_goroutines, scope, set_max_procs, yield_now, JoinHandle, Receiver,
-        Sender, WaitGroup,
+        chan, go, goroutine_id, max_procs, num_goroutines, scope, select, set_max_procs, yield_now, JoinHandle,
+        Receiver, Sender, WaitGroup,
     };
 }
 

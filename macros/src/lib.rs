@@ -1,5 +1,5 @@
-//! Procedural macros of the `goroutines` crate: `go!`, `#[goroutines::main]`
-//! and `#[goroutines::test]`.
+//! Procedural macros of the `goroutines` crate: `go!`, `select!`,
+//! `#[goroutines::main]` and `#[goroutines::test]`.
 //!
 //! This file holds the entry points only. Each macro runs in phases kept in
 //! separate files: parse the input into a model that keeps the user's
@@ -15,6 +15,7 @@
 
 mod entry;
 mod go;
+mod select;
 mod span;
 
 use proc_macro::TokenStream;
@@ -58,6 +59,71 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn go(input: TokenStream) -> TokenStream {
     go::go(input.into()).into()
+}
+
+/// Waits on several channel operations and runs the arm of the one that
+/// happens: Go's `select`, with Go's arrows.
+///
+/// ```text
+/// select! {
+///     v = <-rx => ...,            // v: Option<T>, `None` once rx is closed
+///     Some(job) = <-jobs => ...,  // arm disabled once `jobs` is closed
+///     <-done => ...,              // receive and drop the value (runs on close too)
+///     tx <- value => ...,         // send arm
+///     res = tx <- value => ...,   // send arm; res: Result<(), SendError<T>>
+///     <-after(timeout) => ...,    // any expression giving a receiver
+///     default => ...,             // optional: makes the select non-blocking
+/// }
+/// ```
+///
+/// - **Which arm**: the select blocks until at least one operation can
+///   proceed, then performs exactly one, chosen uniformly at random among
+///   those ready, and runs its arm. With `default`, it does not block: if
+///   no operation is ready, the `default` arm runs.
+/// - **Entry**: every channel operand and every sent value is evaluated
+///   once, in source order, when the select is entered, as in Go.
+/// - **Operands**: `<-x` takes a `Receiver<T>` (owned ones, such as
+///   `after(d)`, live as long as the select), a `&Receiver<T>`, a
+///   `Ticker` or `Timer`, or an `Option` of those; `tx <- v` takes a
+///   `Sender<T>`, `&Sender<T>` or `Option<&Sender<T>>`. `None` disables
+///   the arm, as a nil channel does in Go. Operands are borrowed: `<-rx`
+///   does not move `rx`.
+/// - **Syntax**: arms are separated by commas, optional after a block body
+///   (as in `match`); a sent value may be a struct literal
+///   (`tx <- Job { id } => ...`).
+/// - **Receive arms**: `v = <-rx` binds the `Option<T>` (`None` when `rx`
+///   is closed and drained); `<-rx` and `_ = <-rx` drop it. `Some(p) = <-rx`
+///   binds the value, and when `rx` is closed the arm is disabled and the
+///   select goes on with the other arms (it is never run with `None`). Any
+///   other pattern that could refuse a value (`Some(3) = <-rx`) is a compile
+///   error: the refused value would be lost.
+/// - **Send arms**: the value is handed to the channel only if this arm is
+///   chosen; when another arm is chosen it is dropped (Go drops it too),
+///   before the chosen arm's body runs. If the chosen channel is closed, a
+///   plain `tx <- v` arm panics as Go does ("send on a closed channel");
+///   `res = tx <- v` runs the arm with `Err(SendError(v))` instead.
+/// - **Blocking forever**: `select! {}`, or a select whose arms are all
+///   disabled and that has no `default`, blocks forever, as Go's
+///   `select {}` does.
+/// - **Value**: `select!` is an expression; its value is the chosen arm's.
+///   `break` and `continue` in an arm apply to the loop around the select.
+///
+/// ```
+/// use goroutines::prelude::*;
+///
+/// let (tx, rx) = chan::<u32>(1);
+/// let (_quit_tx, quit) = chan::<()>(0);
+/// tx.send(7).unwrap();
+/// let got = select! {
+///     Some(n) = <-rx => n * 6,
+///     <-quit => 0,
+///     default => 1,
+/// };
+/// assert_eq!(got, 42);
+/// ```
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::select(input.into()).into()
 }
 
 /// Runs `main` as a goroutine on the global runtime; the main thread waits

@@ -3,7 +3,9 @@
 
 mod entry;
 mod go_arg;
+mod select;
 
 pub use entry::{run_main, run_test, EntryReturn, ErrorReport};
 pub use go_arg::{go_arg, GoArg, SendToGoroutine};
 pub use goroutines_runtime::{spawn, Receiver, Select, SelectedOperation, SendError, Sender};
+pub use select::*;
