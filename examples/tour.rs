@@ -8,7 +8,7 @@
 //! stop is a few lines you could paste into your own program.
 
 use std::cell::Cell;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use goroutines::prelude::*;
 
@@ -125,5 +125,53 @@ fn main() {
     b.join().unwrap();
     println!("200,000 yields in {:.1?}; max_procs() = {}", t.elapsed(), max_procs());
 
-    println!("\nThat is the core. See README.md for what comes next: channels, select!, pipelines.");
+    stop(8, "channels: an unbuffered send waits for its receiver; close ends a range");
+    let (tx, rx) = chan::<u64>(0);
+    go!(move || {
+        for i in 1..=5 {
+            tx.send(i * i).unwrap(); // returns once the receiver has the value
+        }
+        // tx dropped here: the last sender closes the channel
+    });
+    let squares: Vec<u64> = rx.iter().collect(); // Go's `for v := range ch`
+    println!("received {squares:?}; after close, recv() = {:?}", rx.recv());
+    let (tx, rx) = chan::<&str>(2);
+    tx.send("buffered").unwrap();
+    tx.close();
+    println!(
+        "a closed channel drains first: {:?} then {:?}; send now gives the value back: {:?}",
+        rx.recv(),
+        rx.recv(),
+        tx.send("late").map_err(|e| e.into_inner())
+    );
+
+    stop(9, "select!: whichever is ready first, with a timeout and a default");
+    let (fast_tx, fast) = chan::<&str>(0);
+    let (_slow_tx, slow) = chan::<&str>(0);
+    go!(move || {
+        sleep(Duration::from_millis(5));
+        fast_tx.send("fast").unwrap();
+    });
+    let got = select! {
+        v = <-fast => format!("received {v:?}"),
+        v = <-slow => format!("received {v:?}"),
+        <-after(Duration::from_millis(500)) => "timed out".to_string(),
+    };
+    println!("{got}");
+    let polled = select! {
+        v = <-slow => format!("{v:?}"),
+        default => "nothing ready: default ran".to_string(),
+    };
+    println!("{polled}");
+
+    stop(10, "time: sleep suspends, a Ticker ticks on schedule");
+    let ticker = Ticker::new(Duration::from_millis(2));
+    let t = Instant::now();
+    for _ in 0..5 {
+        ticker.recv();
+    }
+    ticker.stop();
+    println!("5 ticks of 2 ms in {:.1?}", t.elapsed());
+
+    println!("\nNext: pipeline!, #[worker_pool], Context and more (see README.md).");
 }

@@ -38,6 +38,32 @@
 //! }
 //! ```
 //!
+//! ## Channels, `select!` and time
+//!
+//! ```
+//! use std::time::Duration;
+//! use goroutines::prelude::*;
+//!
+//! #[goroutines::main]
+//! fn main() {
+//!     let (tx, rx) = chan::<u32>(0);              // unbuffered: a rendezvous
+//!     go!(move || {
+//!         for i in 0..3 {
+//!             tx.send(i).unwrap();                 // Err gives the value back if closed
+//!         }
+//!     });                                          // the last Sender dropped: closed
+//!     let got: Vec<u32> = rx.iter().collect();     // for v := range ch
+//!     assert_eq!(got, [0, 1, 2]);
+//!
+//!     let (_tx2, quiet) = chan::<u32>(1);
+//!     let picked = select! {
+//!         v = <-quiet => format!("{v:?}"),
+//!         <-after(Duration::from_millis(10)) => "timeout".to_string(),
+//!     };
+//!     assert_eq!(picked, "timeout");
+//! }
+//! ```
+//!
 //! ## How it runs
 //!
 //! - **Scheduler**: [`max_procs()`] worker threads (default: the number of
