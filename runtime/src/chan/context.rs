@@ -16,7 +16,6 @@ use std::ptr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::goroutine::current;
 use crate::time::timer;
 use crate::waiter::{park, Waiter};
 
@@ -88,7 +87,7 @@ pub(crate) fn current_identity() -> usize {
 /// The identity of the calling goroutine or thread.
 #[cfg(not(loom))]
 pub(crate) fn current_identity() -> usize {
-    current::with_running(|g| match g {
+    crate::goroutine::current::with_running(|g| match g {
         Some(g) => g as *const _ as *const () as usize,
         None => {
             thread_local!(static ME: u8 = const { 0 });
