@@ -37,42 +37,41 @@ trait Arm {
     fn is_ready(&self) -> bool;
 }
 
-struct RecvArm<'a, T>(&'a Receiver<T>);
-struct SendArm<'a, T>(&'a Sender<T>);
-
-impl<T> Arm for RecvArm<'_, T> {
+// A receiver is a receive arm, a sender a send arm: the arm is a plain
+// reference to the channel end, no allocation.
+impl<T> Arm for Receiver<T> {
     fn try_start(&self, token: &mut Token) -> bool {
-        self.0.shared.start_recv(token)
+        self.shared.start_recv(token)
     }
     fn register(&self, oper: usize, cx: &Context) -> bool {
-        self.0.shared.register_recv(oper, cx)
+        self.shared.register_recv(oper, cx)
     }
     fn unregister(&self, oper: usize, cx: &Context) {
-        self.0.shared.unregister_recv(oper, cx)
+        self.shared.unregister_recv(oper, cx)
     }
     fn accept(&self, token: &mut Token, cx: &Context) -> bool {
-        self.0.shared.accept_recv(token, cx)
+        self.shared.accept_recv(token, cx)
     }
     fn is_ready(&self) -> bool {
-        self.0.shared.is_ready_recv()
+        self.shared.is_ready_recv()
     }
 }
 
-impl<T> Arm for SendArm<'_, T> {
+impl<T> Arm for Sender<T> {
     fn try_start(&self, token: &mut Token) -> bool {
-        self.0.shared.start_send(token)
+        self.shared.start_send(token)
     }
     fn register(&self, oper: usize, cx: &Context) -> bool {
-        self.0.shared.register_send(oper, cx)
+        self.shared.register_send(oper, cx)
     }
     fn unregister(&self, oper: usize, cx: &Context) {
-        self.0.shared.unregister_send(oper, cx)
+        self.shared.unregister_send(oper, cx)
     }
     fn accept(&self, token: &mut Token, cx: &Context) -> bool {
-        self.0.shared.accept_send(token, cx)
+        self.shared.accept_send(token, cx)
     }
     fn is_ready(&self) -> bool {
-        self.0.shared.is_ready_send()
+        self.shared.is_ready_send()
     }
 }
 
@@ -95,7 +94,9 @@ impl<T> Arm for SendArm<'_, T> {
 /// ```
 pub struct Select<'a> {
     /// Each arm, and the address of its channel end (to check completion).
-    arms: Vec<(Box<dyn Arm + 'a>, usize)>,
+    arms: Vec<(&'a dyn Arm, usize)>,
+    /// The order of a pass, reshuffled in place each time.
+    order: Vec<usize>,
     rng: u64,
 }
 
@@ -108,19 +109,21 @@ impl Default for Select<'_> {
 impl<'a> Select<'a> {
     /// An empty set (selecting on it blocks forever, as Go's `select {}`).
     pub fn new() -> Select<'a> {
-        Select { arms: Vec::new(), rng: seed() }
+        Select { arms: Vec::new(), order: Vec::new(), rng: seed() }
     }
 
     /// Adds a receive arm; returns its index.
     pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.arms.push((Box::new(RecvArm(r)), r as *const Receiver<T> as usize));
+        self.arms.push((r, r as *const Receiver<T> as usize));
+        self.order.push(self.order.len());
         self.arms.len() - 1
     }
 
     /// Adds a send arm; returns its index. The value is given only to the
     /// chosen arm, through [`SelectedOperation::send`].
     pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
-        self.arms.push((Box::new(SendArm(s)), s as *const Sender<T> as usize));
+        self.arms.push((s, s as *const Sender<T> as usize));
+        self.order.push(self.order.len());
         self.arms.len() - 1
     }
 
@@ -143,21 +146,22 @@ impl<'a> Select<'a> {
         }
     }
 
-    fn shuffled(&mut self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.arms.len()).collect();
-        for i in (1..order.len()).rev() {
+    /// Reshuffles `order` (Fisher-Yates): a uniformly random permutation.
+    fn shuffle(&mut self) {
+        for i in (1..self.order.len()).rev() {
             // xorshift64*
             self.rng ^= self.rng >> 12;
             self.rng ^= self.rng << 25;
             self.rng ^= self.rng >> 27;
             let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            order.swap(i, (r % (i as u64 + 1)) as usize);
+            self.order.swap(i, (r % (i as u64 + 1)) as usize);
         }
-        order
     }
 
     fn try_pass(&mut self, token: &mut Token) -> Option<usize> {
-        self.shuffled().into_iter().find(|&i| self.arms[i].0.try_start(token))
+        self.shuffle();
+        let arms = &self.arms;
+        self.order.iter().copied().find(|&i| arms[i].0.try_start(token))
     }
 
     fn run(&mut self, deadline: Option<Instant>, block: bool) -> Option<SelectedOperation<'a>> {
@@ -172,9 +176,10 @@ impl<'a> Select<'a> {
             }
             // Pass 2: register in a random order too.
             let cx = Context::new();
-            let order = self.shuffled();
+            self.shuffle();
+            let order = &self.order;
             let mut registered = 0;
-            for &i in &order {
+            for &i in order {
                 registered += 1;
                 if self.arms[i].0.register(i, &cx) {
                     let _ = cx.try_select(Selected::Aborted);
