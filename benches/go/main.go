@@ -1,18 +1,23 @@
 // The Go side of benches/runtime: the same scenarios, written as a Go
-// programmer would, printing one "metric value" line per measured run.
+// programmer would, printing one "metric value" line per measured run (two
+// for ticker_1ms).
 //
 //	goroutines-bench -scenario spawn_wait -runs 5 -warmup 1
 //	goroutines-bench -scenario park_20k
-//	goroutines-bench -scenario yield_switch -runs 5 -warmup 1
+//	goroutines-bench -scenario ping_pong -runs 5 -warmup 1
 //
-// The flags -n (spawn_wait, park_20k: goroutines; yield_switch: yields per
-// goroutine) and -procs (GOMAXPROCS) default to the values benches/runtime
-// passes, so running it by hand measures the same thing.
+// Scenarios: spawn_wait, park_20k, yield_switch (the runtime core);
+// ping_pong, spsc_buffered, mpmc_4x4, select4, pipeline3 (channels);
+// ticker_1ms, sleep_20k (time).
 //
-// With -serve (spawn_wait, yield_switch; what benches/runtime uses) it does
-// the -warmup runs, prints "ready", then does one measured run per "run"
-// line on stdin, each answered with its "metric value" line and "ready",
-// until stdin closes; -runs is then unused.
+// The flags -n (goroutines, yields, round trips, messages, items or ticks:
+// see each scenario) and -procs (GOMAXPROCS) default to the values
+// benches/runtime passes, so running it by hand measures the same thing.
+//
+// With -serve (every scenario but park_20k; what benches/runtime uses) it
+// does the -warmup runs, prints "ready", then does one measured run per
+// "run" line on stdin, each answered with its "metric value" lines and
+// "ready", until stdin closes; -runs is then unused.
 package main
 
 import (
@@ -28,26 +33,33 @@ import (
 )
 
 func main() {
-	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch")
+	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k")
 	runs := flag.Int("runs", 5, "measured runs (park_20k: always one cold and one warm run)")
 	warmup := flag.Int("warmup", 1, "unmeasured runs first")
-	n := flag.Int("n", 0, "goroutines (spawn_wait, park_20k) or yields per goroutine (yield_switch); 0: the default")
+	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items or ticks; 0: the scenario's default")
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0: the scenario's default")
 	serve := flag.Bool("serve", false, "after the warm-up, one measured run per \"run\" line on stdin (not park_20k)")
 	flag.Parse()
 
+	// GOMAXPROCS and n default to what benches/runtime/scenario.rs sets.
+	setup := func(defProcs, defN int) int {
+		runtime.GOMAXPROCS(orDefault(*procs, defProcs))
+		return orDefault(*n, defN)
+	}
+	// timed: a scenario whose one figure is its run's duration.
+	timed := func(metric string, run func(int) time.Duration, count int) func() []sample {
+		return func() []sample { return []sample{{metric, float64(run(count).Nanoseconds())}} }
+	}
+	var once func() []sample
 	switch *scenario {
 	case "spawn_wait":
-		runtime.GOMAXPROCS(orDefault(*procs, 2))
-		count := orDefault(*n, 1_000_000)
-		repeat(*warmup, *runs, *serve, "spawn_wait_ns", func() time.Duration { return spawnWait(count) })
+		once = timed("spawn_wait_ns", spawnWait, setup(2, 1_000_000))
 	case "park_20k":
 		if *serve {
 			fmt.Fprintln(os.Stderr, "park_20k: no -serve (each measured run is a fresh process)")
 			os.Exit(2)
 		}
-		runtime.GOMAXPROCS(orDefault(*procs, 2))
-		count := orDefault(*n, 20_000)
+		count := setup(2, 20_000)
 		// First run in this fresh process: spawn time, memory and threads.
 		r := park(count)
 		fmt.Printf("park_spawn_ns %d\n", r.spawn.Nanoseconds())
@@ -57,26 +69,56 @@ func main() {
 		// Second run: goroutines (and their stacks) come back from the free lists.
 		r = park(count)
 		fmt.Printf("park_spawn_warm_ns %d\n", r.spawn.Nanoseconds())
+		return
 	case "yield_switch":
-		runtime.GOMAXPROCS(orDefault(*procs, 1))
-		count := orDefault(*n, 2_000_000)
-		repeat(*warmup, *runs, *serve, "yield_switch_ns", func() time.Duration { return yieldSwitch(count) })
+		once = timed("yield_switch_ns", yieldSwitch, setup(1, 2_000_000))
+	case "ping_pong":
+		once = timed("ping_pong_ns", pingPong, setup(2, 200_000))
+	case "spsc_buffered":
+		once = timed("spsc_ns", spsc, setup(2, 2_000_000))
+	case "mpmc_4x4":
+		once = timed("mpmc_ns", mpmc, setup(2, 2_000_000))
+	case "select4":
+		once = timed("select4_ns", select4, setup(2, 400_000))
+	case "pipeline3":
+		once = timed("pipeline3_ns", pipeline3, setup(2, 1_000_000))
+	case "ticker_1ms":
+		count := setup(2, 1_000)
+		once = func() []sample {
+			late, dropped := ticker(count)
+			return []sample{{"ticker_late_ns", late}, {"ticker_dropped", float64(dropped)}}
+		}
+	case "sleep_20k":
+		once = timed("sleep_20k_ns", sleepMany, setup(2, 20_000))
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -scenario %q\n", *scenario)
 		os.Exit(2)
+	}
+	repeat(*warmup, *runs, *serve, once)
+}
+
+// sample is one "metric value" line.
+type sample struct {
+	metric string
+	value  float64
+}
+
+func emit(samples []sample) {
+	for _, s := range samples {
+		fmt.Printf("%s %s\n", s.metric, strconv.FormatFloat(s.value, 'f', -1, 64))
 	}
 }
 
 // repeat does warmup unmeasured runs of once, then the measured ones: runs
 // of them, or with serve one per "run" line on stdin, each answered with its
-// metric line and "ready" (os.Stdout is unbuffered).
-func repeat(warmup, runs int, serve bool, metric string, once func() time.Duration) {
+// metric lines and "ready" (os.Stdout is unbuffered).
+func repeat(warmup, runs int, serve bool, once func() []sample) {
 	for i := 0; i < warmup; i++ {
 		once()
 	}
 	if !serve {
 		for i := 0; i < runs; i++ {
-			fmt.Printf("%s %d\n", metric, once().Nanoseconds())
+			emit(once())
 		}
 		return
 	}
@@ -87,7 +129,7 @@ func repeat(warmup, runs int, serve bool, metric string, once func() time.Durati
 			fmt.Fprintf(os.Stderr, "unknown command %q on stdin\n", cmd)
 			os.Exit(2)
 		}
-		fmt.Printf("%s %d\n", metric, once().Nanoseconds())
+		emit(once())
 		fmt.Println("ready")
 	}
 	if err := in.Err(); err != nil {

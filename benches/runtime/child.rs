@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::scenario::{metric, Impl, Scenario};
-use crate::{ours, tokio_rt};
+use crate::{crossbeam_rt, ours, tokio_rt};
 
 /// What a long-lived child prints when it has finished its warm-up or a
 /// measured run and waits for the next `run` line.
@@ -249,6 +249,7 @@ pub fn main(args: &[String]) -> ExitCode {
     let done = match parse(args) {
         Ok((Impl::Ours, scenario, p)) => ours::run(scenario, p),
         Ok((Impl::Tokio, scenario, p)) => tokio_rt::run(scenario, p),
+        Ok((Impl::Crossbeam, scenario, p)) => crossbeam_rt::run(scenario, p),
         Ok((Impl::Go, ..)) => Err("the Go side is benches/go, not this binary".to_string()),
         Err(e) => Err(e),
     };
@@ -265,12 +266,18 @@ pub fn main(args: &[String]) -> ExitCode {
 /// them, or with `serve` one per `run` line on stdin, each answered with
 /// its `metric` line and `ready`.
 pub fn repeat(p: Params, metric: &str, mut once: impl FnMut() -> Duration) -> Result<(), String> {
+    repeat_lines(p, || vec![(metric.to_string(), once().as_nanos() as f64)])
+}
+
+/// [`repeat`] for a run that prints several `metric value` lines.
+pub fn repeat_lines(p: Params, mut once: impl FnMut() -> Lines) -> Result<(), String> {
+    let emit_all = |lines: Lines| lines.iter().for_each(|(metric, v)| emit(metric, v));
     for _ in 0..p.warmup {
         once();
     }
     if !p.serve {
         for _ in 0..p.runs {
-            emit(metric, once().as_nanos());
+            emit_all(once());
         }
         return Ok(());
     }
@@ -278,7 +285,7 @@ pub fn repeat(p: Params, metric: &str, mut once: impl FnMut() -> Duration) -> Re
     for line in std::io::stdin().lock().lines() {
         match line.map_err(|e| format!("cannot read stdin: {e}"))?.trim() {
             RUN => {
-                emit(metric, once().as_nanos());
+                emit_all(once());
                 emit_ready();
             }
             other => return Err(format!("unknown command {other:?} on stdin")),
@@ -307,7 +314,7 @@ fn parse(args: &[String]) -> Result<(Impl, &'static Scenario, Params), String> {
     };
     let which = Impl::from_arg(which).ok_or(format!("unknown implementation {which}"))?;
     let scenario = Scenario::named(name).ok_or(format!("unknown scenario {name}"))?;
-    let mut p = Params { n: scenario.n, procs: scenario.procs, warmup: 0, runs: 1, serve: false };
+    let mut p = Params { n: scenario.n_for(which), procs: scenario.procs, warmup: 0, runs: 1, serve: false };
     let mut rest = rest.iter();
     while let Some(flag) = rest.next() {
         let field = match flag.as_str() {

@@ -1,7 +1,9 @@
-//! `cargo bench --bench runtime`: the runtime next to tokio and Go.
+//! `cargo bench --bench runtime`: the runtime next to tokio, crossbeam-channel
+//! and Go.
 //!
-//! Each scenario runs in our crate, in tokio (multi-thread runtime) and in
-//! Go (`benches/go/`), every one in a subprocess of its own: this binary
+//! Each scenario runs in our crate, in tokio (multi-thread runtime), for the
+//! channel scenarios on OS threads with crossbeam-channel, and in Go
+//! (`benches/go/`), every one in a subprocess of its own: this binary
 //! re-executes itself with `--child IMPL SCENARIO …`, Go's program takes the
 //! same parameters, and both print `metric value` lines. The runs are
 //! interleaved in rounds (one run of each implementation per round, order
@@ -15,12 +17,15 @@
 //! scenario, `--verbose` for every sample and every per-round ratio.
 
 mod child;
+mod crossbeam_rt;
 mod golang;
 mod ours;
+mod ours_chan;
 mod procfs;
 mod report;
 mod rounds;
 mod scenario;
+mod ticks;
 mod tokio_rt;
 
 use std::process::ExitCode;
@@ -76,18 +81,26 @@ impl Options {
 
 fn run(opts: &Options) -> ExitCode {
     let started = std::time::Instant::now();
-    let mut launchers = vec![(Impl::Ours, Launcher::Own(Impl::Ours)), (Impl::Tokio, Launcher::Own(Impl::Tokio))];
+    let mut launchers: Vec<(Impl, Launcher)> =
+        [Impl::Ours, Impl::Tokio, Impl::Crossbeam].into_iter().map(|which| (which, Launcher::Own(which))).collect();
     match golang::prepare() {
         Ok(go) => launchers.push((Impl::Go, go)),
         Err(why) => println!("{why}"),
     }
-    let have_go = launchers.iter().any(|(which, _)| *which == Impl::Go);
     let mut results = report::Results::default();
-    for scenario in &opts.scenarios {
+    for &scenario in &opts.scenarios {
+        // Who runs it: those the scenario has, if they can.
+        let mut here = Vec::new();
+        for &which in scenario.impls {
+            match launchers.iter().find(|(w, _)| *w == which) {
+                None => results.skip(scenario, which, "no Go toolchain".to_string()),
+                Some(launcher) => here.push(launcher),
+            }
+        }
         let rounds = opts.runs.unwrap_or(scenario.runs);
-        results.record(scenario, rounds::run(scenario, &launchers, rounds));
+        results.record(scenario, rounds::run(scenario, &here, rounds));
     }
-    report::print(&results, &opts.scenarios, have_go, opts.verbose);
+    report::print(&results, &opts.scenarios, opts.verbose);
     println!("\nbench wall time: {:.1} s", started.elapsed().as_secs_f64());
     // A miss is a finding; a child that hung or crashed is a failure.
     if results.any_failed() {

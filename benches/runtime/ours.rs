@@ -1,4 +1,5 @@
-//! The scenarios on our runtime, as a user of `goroutines` writes them.
+//! The scenarios on our runtime, as a user of `goroutines` writes them:
+//! the runtime-core ones here, the channel and time ones in `ours_chan.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
             let rt = Builder::new().max_procs(p.procs).build().expect("start a runtime");
             child::repeat(p, metric::YIELD_SWITCH_NS, || rt.block_on(move || yield_switch(p.n)))
         }
-        other => unreachable!("no scenario {other}"),
+        _ => crate::ours_chan::run(scenario, p),
     }
 }
 

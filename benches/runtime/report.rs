@@ -3,15 +3,24 @@
 use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
-use crate::scenario::{metric, Impl, Scenario, PARK, SPAWN_WAIT, YIELD_SWITCH};
+use crate::scenario::{
+    metric, Impl, Scenario, MPMC, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, YIELD_SWITCH,
+};
 
-/// Every child's outcome, by scenario and implementation.
+/// Every child's outcome, by scenario and implementation, and why an
+/// implementation a scenario has did not run.
 #[derive(Default)]
 pub struct Results {
     outcomes: BTreeMap<(&'static str, Impl), Outcome>,
+    skipped: BTreeMap<(&'static str, Impl), String>,
 }
 
 impl Results {
+    /// `which` has `scenario` but did not run it, because of `why`.
+    pub fn skip(&mut self, scenario: &'static Scenario, which: Impl, why: String) {
+        self.skipped.insert((scenario.name, which), why);
+    }
+
     pub fn record(&mut self, scenario: &'static Scenario, outcomes: BTreeMap<Impl, Outcome>) {
         for (which, outcome) in outcomes {
             self.outcomes.insert((scenario.name, which), outcome);
@@ -27,7 +36,7 @@ impl Results {
     fn samples(&self, row: &Row, which: Impl) -> Option<BTreeMap<usize, f64>> {
         let outcome = self.outcomes.get(&(row.scenario, which))?;
         let raw = outcome.samples.get(row.metric)?;
-        let n = Scenario::named(row.scenario).expect("rows name scenarios").n as f64;
+        let n = Scenario::named(row.scenario).expect("rows name scenarios").n_for(which) as f64;
         Some(raw.iter().map(|(&round, &v)| (round, row.unit.convert(v, n))).collect())
     }
 
@@ -54,8 +63,12 @@ impl Results {
 enum Unit {
     /// Nanoseconds shown as milliseconds.
     Ms,
+    /// Nanoseconds shown as microseconds.
+    Us,
     /// Nanoseconds for two goroutines × n yields, shown per switch.
     NsPerSwitch,
+    /// Nanoseconds for n round trips, messages or items, shown per one.
+    NsPerN,
     Bytes,
     Count,
 }
@@ -64,7 +77,9 @@ impl Unit {
     fn convert(self, raw: f64, n: f64) -> f64 {
         match self {
             Unit::Ms => raw / 1e6,
+            Unit::Us => raw / 1e3,
             Unit::NsPerSwitch => raw / (2.0 * n),
+            Unit::NsPerN => raw / n,
             Unit::Bytes | Unit::Count => raw,
         }
     }
@@ -72,7 +87,8 @@ impl Unit {
     fn show(self, v: f64) -> String {
         match self {
             Unit::Ms => format!("{v:.1} ms"),
-            Unit::NsPerSwitch => format!("{v:.1} ns"),
+            Unit::Us => format!("{v:.0} µs"),
+            Unit::NsPerSwitch | Unit::NsPerN => format!("{v:.1} ns"),
             Unit::Bytes => format!("{v:.0} B"),
             Unit::Count => format!("{v:.0}"),
         }
@@ -84,58 +100,73 @@ struct Row {
     metric: &'static str,
     label: &'static str,
     unit: Unit,
+    /// Whether the table shows ratios (not for counts that are mostly 0).
+    compare: bool,
 }
 
-const ROWS: [Row; 7] = [
-    Row { scenario: SPAWN_WAIT, metric: metric::SPAWN_WAIT_NS, label: "spawn_wait: 1M spawn + wait", unit: Unit::Ms },
-    Row { scenario: PARK, metric: metric::PARK_SPAWN_NS, label: "park_20k: spawn until all started", unit: Unit::Ms },
-    Row {
-        scenario: PARK,
-        metric: metric::PARK_RSS_PER_G,
-        label: "park_20k: RSS per parked goroutine",
-        unit: Unit::Bytes,
-    },
-    Row { scenario: PARK, metric: metric::PARK_THREADS, label: "park_20k: OS threads while parked", unit: Unit::Count },
-    Row { scenario: PARK, metric: metric::PARK_WAKE_NS, label: "park_20k: open gate until all ended", unit: Unit::Ms },
-    Row {
-        scenario: PARK,
-        metric: metric::PARK_SPAWN_WARM_NS,
-        label: "park_20k: spawn again, same process",
-        unit: Unit::Ms,
-    },
-    Row {
-        scenario: YIELD_SWITCH,
-        metric: metric::YIELD_SWITCH_NS,
-        label: "yield_switch: per switch",
-        unit: Unit::NsPerSwitch,
-    },
+const fn row(scenario: &'static str, metric: &'static str, label: &'static str, unit: Unit) -> Row {
+    Row { scenario, metric, label, unit, compare: true }
+}
+
+const ROWS: [Row; 15] = [
+    row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
+    row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
+    row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
+    row(PARK, metric::PARK_THREADS, "park_20k: OS threads while parked", Unit::Count),
+    row(PARK, metric::PARK_WAKE_NS, "park_20k: open gate until all ended", Unit::Ms),
+    row(PARK, metric::PARK_SPAWN_WARM_NS, "park_20k: spawn again, same process", Unit::Ms),
+    row(YIELD_SWITCH, metric::YIELD_SWITCH_NS, "yield_switch: per switch", Unit::NsPerSwitch),
+    row(PING_PONG, metric::PING_PONG_NS, "ping_pong: per round trip", Unit::NsPerN),
+    row(SPSC, metric::SPSC_NS, "spsc_buffered: per message", Unit::NsPerN),
+    row(MPMC, metric::MPMC_NS, "mpmc_4x4: per message", Unit::NsPerN),
+    row(SELECT4, metric::SELECT4_NS, "select4: per message", Unit::NsPerN),
+    row(PIPELINE3, metric::PIPELINE3_NS, "pipeline3: per item", Unit::NsPerN),
+    row(TICKER, metric::TICKER_LATE_NS, "ticker_1ms: mean lateness", Unit::Us),
+    Row { compare: false, ..row(TICKER, metric::TICKER_DROPPED, "ticker_1ms: ticks dropped (of 1000)", Unit::Count) },
+    row(SLEEP, metric::SLEEP_NS, "sleep_20k: spawn until all woke", Unit::Ms),
 ];
 
-/// A target on our median of one row.
+/// A target on our figures of one row.
 enum Goal {
-    /// ours / Go at most this.
-    GoRatioAtMost(f64),
-    /// ours / tokio below 1.
-    FasterThanTokio,
-    /// ours at most this, in the row's unit.
+    /// The median of the per-round ratios ours / that one at most this.
+    RatioAtMost(Impl, f64),
+    /// The median of the per-round ratios ours / that one below 1.
+    FasterThan(Impl),
+    /// ours' median at most this, in the row's unit.
     AtMost(f64),
-    /// ours below this, in the row's unit.
+    /// ours' median below this, in the row's unit.
     Below(f64),
+    /// zero in every one of ours' runs.
+    ZeroInEveryRun,
 }
 
 struct Target {
-    row: usize,
+    metric: &'static str,
     goal: Goal,
     text: &'static str,
 }
 
-const TARGETS: [Target; 6] = [
-    Target { row: 0, goal: Goal::GoRatioAtMost(0.5), text: "spawn_wait: at most 0.5x Go" },
-    Target { row: 0, goal: Goal::FasterThanTokio, text: "spawn_wait: faster than tokio" },
-    Target { row: 1, goal: Goal::GoRatioAtMost(1.0), text: "park_20k: spawn at most 1.0x Go" },
-    Target { row: 2, goal: Goal::AtMost(5.0 * 1024.0), text: "park_20k: RSS per parked goroutine at most 5 KiB" },
-    Target { row: 3, goal: Goal::Below(16.0), text: "park_20k: threads under 16" },
-    Target { row: 6, goal: Goal::Below(50.0), text: "yield_switch: under 50 ns per switch" },
+const fn target(metric: &'static str, goal: Goal, text: &'static str) -> Target {
+    Target { metric, goal, text }
+}
+
+const TARGETS: [Target; 16] = [
+    target(metric::SPAWN_WAIT_NS, Goal::RatioAtMost(Impl::Go, 0.5), "spawn_wait: at most 0.5x Go"),
+    target(metric::SPAWN_WAIT_NS, Goal::FasterThan(Impl::Tokio), "spawn_wait: faster than tokio"),
+    target(metric::PARK_SPAWN_NS, Goal::RatioAtMost(Impl::Go, 1.0), "park_20k: spawn at most 1.0x Go"),
+    target(metric::PARK_RSS_PER_G, Goal::AtMost(5.0 * 1024.0), "park_20k: RSS per parked goroutine at most 5 KiB"),
+    target(metric::PARK_THREADS, Goal::Below(16.0), "park_20k: threads under 16"),
+    target(metric::YIELD_SWITCH_NS, Goal::Below(50.0), "yield_switch: under 50 ns per switch"),
+    target(metric::PING_PONG_NS, Goal::RatioAtMost(Impl::Go, 0.7), "ping_pong: at most 0.7x Go"),
+    target(metric::SPSC_NS, Goal::RatioAtMost(Impl::Go, 0.6), "spsc_buffered: at most 0.6x Go"),
+    target(metric::SPSC_NS, Goal::RatioAtMost(Impl::Crossbeam, 1.3), "spsc_buffered: at most 1.3x crossbeam"),
+    target(metric::MPMC_NS, Goal::RatioAtMost(Impl::Go, 0.6), "mpmc_4x4: at most 0.6x Go"),
+    target(metric::MPMC_NS, Goal::RatioAtMost(Impl::Crossbeam, 1.3), "mpmc_4x4: at most 1.3x crossbeam"),
+    target(metric::SELECT4_NS, Goal::RatioAtMost(Impl::Go, 0.7), "select4: at most 0.7x Go"),
+    target(metric::PIPELINE3_NS, Goal::RatioAtMost(Impl::Go, 0.8), "pipeline3: at most 0.8x Go"),
+    target(metric::TICKER_LATE_NS, Goal::Below(200.0), "ticker_1ms: mean lateness under 200 µs"),
+    target(metric::TICKER_DROPPED, Goal::ZeroInEveryRun, "ticker_1ms: no tick dropped, in any run"),
+    target(metric::SLEEP_NS, Goal::RatioAtMost(Impl::Go, 1.0), "sleep_20k: at most 1.0x Go"),
 ];
 
 fn median(samples: &[f64]) -> Option<f64> {
@@ -157,30 +188,49 @@ fn show_ratio(r: Option<(f64, usize)>) -> String {
     show(r.map(|(r, _)| r), |r| format!("{r:.2}x"))
 }
 
-pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, verbose: bool) {
-    let rows: Vec<(usize, &Row)> =
-        ROWS.iter().enumerate().filter(|(_, r)| scenarios.iter().any(|s| s.name == r.scenario)).collect();
-    let w = rows.iter().map(|(_, r)| r.label.len()).max().unwrap_or(0);
+pub fn print(results: &Results, scenarios: &[&'static Scenario], verbose: bool) {
+    let rows: Vec<&Row> = ROWS.iter().filter(|r| scenarios.iter().any(|s| s.name == r.scenario)).collect();
+    let w = rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
+    // Columns: every implementation, then ours / each other one.
+    const COL: usize = 11;
+    const RATIO_COL: usize = 16;
+    let others = [Impl::Go, Impl::Tokio, Impl::Crossbeam];
+    let label = "per scenario, interleaved rounds";
+    let w = w.max(label.len());
+    let (span, ratio_span) = (COL * Impl::ALL.len(), RATIO_COL * others.len());
     println!();
-    println!("{:<w$}  {:^34}  {:^21}", "", "median of each one's runs", "median of round ratios");
-    println!(
-        "{:<w$}  {:>10}  {:>10}  {:>10}  {:>9}  {:>10}",
-        "per scenario, interleaved rounds", "ours", "tokio", "Go", "ours/Go", "ours/tokio"
-    );
-    for (_, row) in &rows {
-        let [ours, tokio, go] = Impl::ALL.map(|i| results.median(row, i));
-        println!(
-            "{:<w$}  {:>10}  {:>10}  {:>10}  {:>9}  {:>10}",
-            row.label,
-            show(ours, |v| row.unit.show(v)),
-            show(tokio, |v| row.unit.show(v)),
-            show(go, |v| row.unit.show(v)),
-            show_ratio(results.ratio(row, Impl::Ours, Impl::Go)),
-            show_ratio(results.ratio(row, Impl::Ours, Impl::Tokio)),
-        );
+    println!("{:<w$} {:>span$}{:>ratio_span$}", "", "median of each one's runs", "median of round ratios");
+    let heads: String = Impl::ALL.iter().map(|i| format!("{:>COL$}", i.label())).collect();
+    let ratio_heads: String = others.iter().map(|o| format!("{:>RATIO_COL$}", format!("ours/{}", o.label()))).collect();
+    println!("{label:<w$} {heads}{ratio_heads}");
+    for row in &rows {
+        let cells: String = Impl::ALL
+            .iter()
+            .map(|&i| format!("{:>COL$}", show(results.median(row, i), |v| row.unit.show(v))))
+            .collect();
+        let ratios: String = others
+            .iter()
+            .map(|&o| {
+                let r = if row.compare { results.ratio(row, Impl::Ours, o) } else { None };
+                format!("{:>RATIO_COL$}", show_ratio(r))
+            })
+            .collect();
+        println!("{:<w$} {cells}{ratios}", row.label);
     }
-    println!("ours, tokio, Go: the median of each one's runs. ours/Go, ours/tokio: the median over rounds of the");
-    println!("ratio within a round (each round runs every implementation once, back to back, order rotating).");
+    println!(
+        "ours, tokio, crossbeam, Go: the median of each one's runs (crossbeam: OS threads and crossbeam-channel)."
+    );
+    println!("ours/…: the median over rounds of the ratio within a round (each round runs every implementation");
+    println!("once, back to back, order rotating). `-`: the scenario has no such version, or it did not run.");
+
+    let skipped: Vec<_> =
+        results.skipped.iter().filter(|((s, _), _)| scenarios.iter().any(|sc| sc.name == *s)).collect();
+    if !skipped.is_empty() {
+        println!("\nnot run:");
+        for ((scenario, which), why) in skipped {
+            println!("  {scenario} in {}: {why}", which.label());
+        }
+    }
 
     let failures: Vec<_> =
         results.outcomes.iter().filter_map(|((s, i), o)| Some((s, i, o.failure.as_ref()?))).collect();
@@ -192,29 +242,9 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, 
     }
 
     println!("\ntargets (ratios: median of the per-round ratios):");
-    for t in TARGETS.iter().filter(|t| rows.iter().any(|(i, _)| *i == t.row)) {
-        let row = &ROWS[t.row];
-        let ours = results.median(row, Impl::Ours);
-        let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
-        let against = |other: Impl, ok: &dyn Fn(f64) -> bool| match results.ratio(row, Impl::Ours, other) {
-            Some((r, rounds)) => format!(
-                "{} ({r:.2}x over {rounds} rounds; medians {} vs {} {})",
-                verdict(ok(r)),
-                show(ours, |v| row.unit.show(v)),
-                other.label(),
-                show(results.median(row, other), |v| row.unit.show(v)),
-            ),
-            None if other == Impl::Go && !have_go => "SKIP (no Go)".to_string(),
-            None => format!("MISS (no round with figures from both ours and {})", other.label()),
-        };
-        let line = match (&t.goal, ours) {
-            (_, None) => "MISS (no figure from ours)".to_string(),
-            (Goal::GoRatioAtMost(max), Some(_)) => against(Impl::Go, &|r| r <= *max),
-            (Goal::FasterThanTokio, Some(_)) => against(Impl::Tokio, &|r| r < 1.0),
-            (Goal::AtMost(max), Some(v)) => format!("{} ({})", verdict(v <= *max), row.unit.show(v)),
-            (Goal::Below(max), Some(v)) => format!("{} ({})", verdict(v < *max), row.unit.show(v)),
-        };
-        println!("  {:<50} {line}", t.text);
+    for t in TARGETS.iter() {
+        let Some(row) = rows.iter().find(|r| r.metric == t.metric) else { continue };
+        println!("  {:<50} {}", t.text, verdict(results, row, &t.goal));
     }
 
     if verbose {
@@ -222,11 +252,49 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], have_go: bool, 
     }
 }
 
+/// `PASS (…)`, `MISS (…)` or `SKIP (…)` for one target.
+fn verdict(results: &Results, row: &Row, goal: &Goal) -> String {
+    let pass = |ok: bool| if ok { "PASS" } else { "MISS" };
+    let why_not = |which: Impl| results.skipped.get(&(row.scenario, which));
+    let ours = results.median(row, Impl::Ours);
+    if ours.is_none() {
+        return match why_not(Impl::Ours) {
+            Some(why) => format!("SKIP (ours: {why})"),
+            None => "MISS (no figure from ours)".to_string(),
+        };
+    }
+    let against = |other: Impl, ok: &dyn Fn(f64) -> bool| match results.ratio(row, Impl::Ours, other) {
+        Some((r, rounds)) => format!(
+            "{} ({r:.2}x over {rounds} rounds; medians {} vs {} {})",
+            pass(ok(r)),
+            show(ours, |v| row.unit.show(v)),
+            other.label(),
+            show(results.median(row, other), |v| row.unit.show(v)),
+        ),
+        None => match why_not(other) {
+            Some(why) => format!("SKIP ({}: {why})", other.label()),
+            None => format!("MISS (no round with figures from both ours and {})", other.label()),
+        },
+    };
+    let ours = ours.expect("checked above");
+    match goal {
+        Goal::RatioAtMost(other, max) => against(*other, &|r| r <= *max),
+        Goal::FasterThan(other) => against(*other, &|r| r < 1.0),
+        Goal::AtMost(max) => format!("{} ({})", pass(ours <= *max), row.unit.show(ours)),
+        Goal::Below(max) => format!("{} ({})", pass(ours < *max), row.unit.show(ours)),
+        Goal::ZeroInEveryRun => {
+            let all: Vec<f64> = results.samples(row, Impl::Ours).map(|s| s.into_values().collect()).unwrap_or_default();
+            let worst = all.iter().copied().fold(0.0, f64::max);
+            format!("{} (at most {} in {} runs)", pass(worst == 0.0), row.unit.show(worst), all.len())
+        }
+    }
+}
+
 /// Every sample in round order (`-` for a round without one), and every
 /// per-round ratio.
-fn print_samples(results: &Results, rows: &[(usize, &Row)], w: usize) {
+fn print_samples(results: &Results, rows: &[&Row], w: usize) {
     println!("\nsamples by round (min .. max, spread = (max - min) / median):");
-    for (_, row) in rows {
+    for row in rows {
         // (name, samples by round, whether they are ratios)
         let mut series = Vec::new();
         for which in Impl::ALL {
@@ -234,7 +302,7 @@ fn print_samples(results: &Results, rows: &[(usize, &Row)], w: usize) {
                 series.push((which.label().to_string(), s, false));
             }
         }
-        for other in [Impl::Go, Impl::Tokio] {
+        for other in [Impl::Go, Impl::Tokio, Impl::Crossbeam].into_iter().filter(|_| row.compare) {
             let r = results.round_ratios(row, Impl::Ours, other);
             if !r.is_empty() {
                 series.push((format!("ours/{}", other.label()), r, true));
@@ -248,7 +316,7 @@ fn print_samples(results: &Results, rows: &[(usize, &Row)], w: usize) {
             let spread = median(&values).filter(|m| *m > 0.0).map_or(0.0, |m| (hi - lo) / m * 100.0);
             let all: Vec<String> =
                 (0..rounds).map(|r| s.get(&r).map_or_else(|| "-".to_string(), |&v| fmt(v))).collect();
-            println!("  {:<w$} {name:>10}: {} .. {} ({spread:.0}%): {}", row.label, fmt(lo), fmt(hi), all.join(", "));
+            println!("  {:<w$} {name:>14}: {} .. {} ({spread:.0}%): {}", row.label, fmt(lo), fmt(hi), all.join(", "));
         }
     }
 }

@@ -1,10 +1,11 @@
 //! When each run happens: interleaved rounds. The machine's speed drifts
 //! over tens of seconds, so running all of one implementation's runs, then
 //! all of the next's, would put that drift into the ratios. Instead each
-//! round runs every implementation once, back to back, and the order
-//! rotates from round to round (ours, tokio, Go; then tokio, Go, ours; then
-//! Go, ours, tokio; …), so no implementation always goes first or last. The
-//! report pairs the runs of one round for its per-round ratios.
+//! round runs every implementation the scenario has once, back to back,
+//! and the order rotates from round to round (ours, tokio, crossbeam, Go;
+//! then tokio, crossbeam, Go, ours; …), so no implementation always goes
+//! first or last. The report pairs the runs of one round for its per-round
+//! ratios.
 
 use std::collections::BTreeMap;
 
@@ -33,21 +34,22 @@ impl Outcome {
     }
 }
 
-/// Runs `rounds` rounds of `scenario` over every launcher.
-pub fn run(scenario: &Scenario, launchers: &[(Impl, Launcher)], rounds: usize) -> BTreeMap<Impl, Outcome> {
+/// Runs `rounds` rounds of `scenario` over `launchers`.
+pub fn run(scenario: &Scenario, launchers: &[&(Impl, Launcher)], rounds: usize) -> BTreeMap<Impl, Outcome> {
     let names: Vec<&str> = launchers.iter().map(|(which, _)| which.label()).collect();
     eprintln!("running {}: {rounds} rounds of {}, order rotating", scenario.name, names.join(", "));
     let mut outcomes: Vec<Outcome> = launchers.iter().map(|_| Outcome::default()).collect();
-    let base = Params { n: scenario.n, procs: scenario.procs, warmup: 0, runs: 1, serve: false };
+    let base =
+        |which: Impl| Params { n: scenario.n_for(which), procs: scenario.procs, warmup: 0, runs: 1, serve: false };
     match scenario.processes {
         Processes::Shared { warmup } => {
             // One long-lived child per implementation, warmed up one after
             // the other; then one `run` per child and round.
-            let params = Params { warmup, serve: true, ..base };
             let mut servers: Vec<Option<Server>> = launchers
                 .iter()
                 .zip(&mut outcomes)
-                .map(|((_, launcher), outcome)| {
+                .map(|((which, launcher), outcome)| {
+                    let params = Params { warmup, serve: true, ..base(*which) };
                     Server::start(launcher.command(scenario, params), scenario.timeout)
                         .map_err(|e| outcome.failure = Some(e))
                         .ok()
@@ -79,7 +81,10 @@ pub fn run(scenario: &Scenario, launchers: &[(Impl, Launcher)], rounds: usize) -
                     if outcomes[i].failure.is_some() {
                         continue;
                     }
-                    match (child::run_one(launchers[i].1.command(scenario, base), scenario.timeout), round) {
+                    match (
+                        child::run_one(launchers[i].1.command(scenario, base(launchers[i].0)), scenario.timeout),
+                        round,
+                    ) {
                         (Ok(lines), Some(round)) => outcomes[i].record(round, lines),
                         (Ok(_), None) => {}
                         (Err(e), _) => outcomes[i].failure = Some(e),

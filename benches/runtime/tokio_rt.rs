@@ -8,9 +8,16 @@
 //! (1M handles kept in a `Vec`), a `JoinSet` (a lock and a list entry per
 //! task), a `Semaphore` permit per task or an `mpsc` message per task.
 //!
-//! Runtimes are built without the I/O and time drivers: no scenario uses
-//! them, and without them idle workers park on a condition variable rather
-//! than in `epoll`.
+//! The channel scenarios use `tokio::sync::mpsc` (`channel(1)` where Go's
+//! channel is unbuffered: tokio has no rendezvous channel) and
+//! `tokio::select!`; mpmc_4x4 has no tokio version (tokio has no MPMC
+//! channel). ticker_1ms uses `tokio::time::interval_at`, sleep_20k
+//! `tokio::time::sleep`.
+//!
+//! Runtimes are built without the I/O driver, and without the time driver
+//! except for ticker_1ms and sleep_20k: no other scenario uses them, and
+//! without them idle workers park on a condition variable rather than in
+//! `epoll`.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,15 +25,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
-use crate::scenario::{metric, Scenario, PARK, SPAWN_WAIT, YIELD_SWITCH};
+use crate::scenario::{
+    fixed, metric, Scenario, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, YIELD_SWITCH,
+};
+use crate::ticks::TickLog;
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(p.procs).build().expect("start a tokio runtime");
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(p.procs);
+    if [TICKER, SLEEP].contains(&scenario.name) {
+        builder.enable_time();
+    }
+    let rt = builder.build().expect("start a tokio runtime");
+    let n = p.n;
     match scenario.name {
         SPAWN_WAIT => child::repeat(p, metric::SPAWN_WAIT_NS, || in_task(&rt, spawn_wait(p.n))),
         PARK => {
@@ -36,7 +51,13 @@ pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
             Ok(())
         }
         YIELD_SWITCH => child::repeat(p, metric::YIELD_SWITCH_NS, || in_task(&rt, yield_switch(p.n))),
-        other => unreachable!("no scenario {other}"),
+        PING_PONG => child::repeat(p, metric::PING_PONG_NS, || in_task(&rt, ping_pong(n))),
+        SPSC => child::repeat(p, metric::SPSC_NS, || in_task(&rt, spsc(n))),
+        SELECT4 => child::repeat(p, metric::SELECT4_NS, || in_task(&rt, select4(n))),
+        PIPELINE3 => child::repeat(p, metric::PIPELINE3_NS, || in_task(&rt, pipeline3(n))),
+        TICKER => child::repeat_lines(p, || in_task(&rt, ticker(n))),
+        SLEEP => child::repeat(p, metric::SLEEP_NS, || in_task(&rt, sleep_many(n))),
+        other => Err(format!("{other} has no tokio version")),
     }
 }
 
@@ -121,5 +142,123 @@ async fn yield_switch(n: usize) -> Duration {
     let (a, b) = (tokio::spawn(spin()), tokio::spawn(spin()));
     a.await.expect("yielding task");
     b.await.expect("yielding task");
+    start.elapsed()
+}
+
+/// The scenario task and an echo task bounce a value over two
+/// `mpsc::channel(1)`s, `n` round trips.
+async fn ping_pong(n: usize) -> Duration {
+    let (ping_tx, mut ping_rx) = mpsc::channel::<usize>(1);
+    let (pong_tx, mut pong_rx) = mpsc::channel::<usize>(1);
+    let start = Instant::now();
+    let echo = tokio::spawn(async move {
+        while let Some(v) = ping_rx.recv().await {
+            pong_tx.send(v).await.expect("the scenario task receives");
+        }
+    });
+    for i in 0..n {
+        ping_tx.send(i).await.expect("the echo task receives");
+        pong_rx.recv().await.expect("the echo task answers");
+    }
+    drop(ping_tx);
+    echo.await.expect("echo task");
+    start.elapsed()
+}
+
+/// One producer task, `mpsc::channel(1024)`, the scenario task receives.
+async fn spsc(n: usize) -> Duration {
+    let (tx, mut rx) = mpsc::channel::<usize>(fixed::BUFFER);
+    let start = Instant::now();
+    drop(tokio::spawn(async move {
+        for i in 0..n {
+            tx.send(i).await.expect("the consumer receives");
+        }
+    }));
+    let mut sum = 0usize;
+    while let Some(v) = rx.recv().await {
+        sum = sum.wrapping_add(v);
+    }
+    std::hint::black_box(sum);
+    start.elapsed()
+}
+
+/// 4 producer tasks, a `mpsc::channel(1024)` each; the scenario task takes
+/// all `n` values through `tokio::select!` over the 4.
+async fn select4(n: usize) -> Duration {
+    let per = n / fixed::PRODUCERS;
+    let (txs, mut rxs): (Vec<_>, Vec<_>) = (0..fixed::PRODUCERS).map(|_| mpsc::channel::<usize>(fixed::BUFFER)).unzip();
+    let start = Instant::now();
+    // The producers get clones: as in Go, no channel closes.
+    for tx in &txs {
+        let tx = tx.clone();
+        drop(tokio::spawn(async move {
+            for i in 0..per {
+                tx.send(i).await.expect("the selector receives");
+            }
+        }));
+    }
+    let [r0, r1, r2, r3] = &mut rxs[..] else { unreachable!("four channels") };
+    let mut sum = 0usize;
+    for _ in 0..per * fixed::PRODUCERS {
+        let v = tokio::select! {
+            Some(v) = r0.recv() => v,
+            Some(v) = r1.recv() => v,
+            Some(v) = r2.recv() => v,
+            Some(v) = r3.recv() => v,
+        };
+        sum = sum.wrapping_add(v);
+    }
+    drop(txs);
+    std::hint::black_box(sum);
+    start.elapsed()
+}
+
+/// generator task → square task → the scenario task sums, over
+/// `mpsc::channel(1)`s.
+async fn pipeline3(n: usize) -> Duration {
+    let (nums_tx, mut nums_rx) = mpsc::channel::<usize>(1);
+    let (squares_tx, mut squares_rx) = mpsc::channel::<usize>(1);
+    let start = Instant::now();
+    drop(tokio::spawn(async move {
+        for i in 0..n {
+            nums_tx.send(i).await.expect("square receives");
+        }
+    }));
+    drop(tokio::spawn(async move {
+        while let Some(v) = nums_rx.recv().await {
+            squares_tx.send(v.wrapping_mul(v)).await.expect("sum receives");
+        }
+    }));
+    let mut sum = 0usize;
+    while let Some(v) = squares_rx.recv().await {
+        sum = sum.wrapping_add(v);
+    }
+    std::hint::black_box(sum);
+    start.elapsed()
+}
+
+/// A 1 ms `tokio::time::interval`, first tick one period after it is made
+/// (as Go's ticker; `interval` alone ticks at once), received in the
+/// scenario task. Its value is the tick's due time.
+async fn ticker(n: usize) -> child::Lines {
+    let start = Instant::now();
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + fixed::TICK, fixed::TICK);
+    let mut log = TickLog::new(start, fixed::TICK, n);
+    while log.tick(interval.tick().await.into_std()) {}
+    log.lines()
+}
+
+/// `n` tasks each `tokio::time::sleep(10 ms)`, then `done`.
+async fn sleep_many(n: usize) -> Duration {
+    let wg = WaitGroup::new(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let wg = Arc::clone(&wg);
+        drop(tokio::spawn(async move {
+            tokio::time::sleep(fixed::SLEEP).await;
+            wg.done();
+        }));
+    }
+    wg.wait().await;
     start.elapsed()
 }
