@@ -175,7 +175,7 @@ impl<'a> Select<'a> {
                 return None;
             }
             // Pass 2: register in a random order too.
-            let cx = Context::new();
+            let cx = Context::acquire();
             self.shuffle();
             let order = &self.order;
             let mut registered = 0;
@@ -194,9 +194,11 @@ impl<'a> Select<'a> {
             }
             if let Selected::Operation(i) = sel {
                 if self.arms[i].0.accept(&mut token, &cx) {
+                    cx.release();
                     return Some(self.selected(i, token));
                 }
             }
+            cx.release();
         }
     }
 

@@ -70,7 +70,10 @@ fn yield_now_lets_the_other_goroutines_of_a_worker_run() {
         hs.into_iter().for_each(|h| h.join().unwrap());
         Arc::try_unwrap(log).unwrap().into_inner().unwrap()
     });
-    assert_eq!(log, ["a", "b", "a", "b", "a", "b"]);
+    // They alternate (which starts is the scheduler's choice: as in Go,
+    // the newest spawned runs first).
+    assert_eq!(log.len(), 6);
+    assert!(log.windows(2).all(|w| w[0] != w[1]), "no alternation: {log:?}");
 }
 
 #[test]

@@ -227,7 +227,7 @@ impl<T> Channel<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(TryError::Full(msg));
             }
-            let cx = Context::new();
+            let cx = Context::acquire();
             self.senders.register(0, &cx);
             if !self.is_full() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
@@ -235,6 +235,7 @@ impl<T> Channel<T> {
             if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
                 self.senders.unregister(0, &cx);
             }
+            cx.release();
         }
     }
 
@@ -260,7 +261,7 @@ impl<T> Channel<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(TryError::Full(()));
             }
-            let cx = Context::new();
+            let cx = Context::acquire();
             self.receivers.register(0, &cx);
             if !self.is_empty() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
@@ -268,6 +269,7 @@ impl<T> Channel<T> {
             if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
                 self.receivers.unregister(0, &cx);
             }
+            cx.release();
         }
     }
 

@@ -178,12 +178,12 @@ impl<T> Channel<T> {
             return Err(TryError::Full(msg));
         }
         // Block with the message in a packet on our stack (invariant 2).
-        let cx = Context::new();
+        let cx = Context::acquire();
         let packet = Packet::on_stack(Some(msg));
         inner.senders.register(0, &packet as *const Packet<T> as *mut (), &cx);
         drop(inner);
         let sel = cx.wait_until(deadline);
-        match sel {
+        let result = match sel {
             Selected::Operation(_) => {
                 // A receiver took it, or is taking it: wait until it is done
                 // with our stack.
@@ -197,7 +197,9 @@ impl<T> Channel<T> {
                 Err(if sel == Selected::Aborted { TryError::Full(msg) } else { TryError::Closed(msg) })
             }
             Selected::Waiting => unreachable!("wait_until returns a selection"),
-        }
+        };
+        cx.release();
+        result
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryError<()>> {
@@ -226,12 +228,12 @@ impl<T> Channel<T> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(TryError::Full(()));
         }
-        let cx = Context::new();
+        let cx = Context::acquire();
         let packet = Packet::<T>::on_stack(None);
         inner.receivers.register(0, &packet as *const Packet<T> as *mut (), &cx);
         drop(inner);
         let sel = cx.wait_until(deadline);
-        match sel {
+        let result = match sel {
             Selected::Operation(_) => {
                 packet.wait_ready();
                 // SAFETY: the sender wrote and set `ready`; it no longer
@@ -243,7 +245,9 @@ impl<T> Channel<T> {
                 Err(if sel == Selected::Aborted { TryError::Full(()) } else { TryError::Closed(()) })
             }
             Selected::Waiting => unreachable!("wait_until returns a selection"),
-        }
+        };
+        cx.release();
+        result
     }
 
     // ---- select support: a blocked select arm registers a heap packet.

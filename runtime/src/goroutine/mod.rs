@@ -107,6 +107,10 @@ pub(crate) struct Goroutine {
     pub(crate) job: JobSlot,
     /// `GoRef`s to this record (goref.rs).
     refs: AtomicUsize,
+    /// The channel wait context this goroutine reuses between waits (it
+    /// holds a `GoRef` to this record: cleared when the goroutine ends, so
+    /// the record can be recycled). The goroutine itself only.
+    cx_cache: UnsafeCell<Option<crate::chan::context::Context>>,
 }
 
 // SAFETY: every field but `body` and `yielder` is immutable or atomic. `body`
@@ -135,6 +139,7 @@ impl Goroutine {
             body: UnsafeCell::new(Body::Unstarted),
             job: JobSlot::empty(),
             refs: AtomicUsize::new(1),
+            cx_cache: UnsafeCell::new(None),
         }
     }
 
@@ -227,6 +232,27 @@ impl Goroutine {
     pub(crate) unsafe fn body_mut(&self) -> &mut Body {
         // SAFETY: exclusivity is the caller's contract above.
         unsafe { &mut *self.body.get() }
+    }
+
+    /// The cached wait context, taken out. The running goroutine only.
+    pub(crate) fn take_cached_context(&self) -> Option<crate::chan::context::Context> {
+        // SAFETY: only the goroutine itself calls this (through
+        // `current::with_running`), on its home thread, never re-entrantly.
+        unsafe { (*self.cx_cache.get()).take() }
+    }
+
+    /// Keeps a wait context for the next wait. The running goroutine only.
+    pub(crate) fn cache_context(&self, cx: crate::chan::context::Context) {
+        // SAFETY: as in `take_cached_context`.
+        unsafe { *self.cx_cache.get() = Some(cx) };
+    }
+
+    /// Drops the cached context (and the reference to this record inside
+    /// it). The holder of an ended goroutine only.
+    pub(crate) fn clear_cached_context(&self) {
+        // SAFETY: the goroutine has ended; its holder (the worker, on the
+        // home thread) is the only one touching it.
+        drop(unsafe { (*self.cx_cache.get()).take() });
     }
 
     /// Park, goroutine side: returns `true` if the goroutine must switch out

@@ -179,14 +179,20 @@ impl Shared {
         Ok(prev)
     }
 
-    /// Queues a goroutine that has never run: on the calling worker's deque
-    /// when a goroutine of this runtime spawns it, else on the injector.
+    /// Queues a goroutine that has never run: in the calling worker's
+    /// `runnext` when a goroutine of this runtime spawns it (its previous
+    /// occupant moving to the deque), else on the injector.
     pub(crate) fn submit(&'static self, g: GoRef) {
         self.count_live(1);
-        if let Err(g) = worker::push_new_local(self, g) {
-            self.injector.push(g);
+        match worker::push_new_local(self, g) {
+            // Only the runnext slot changed: nothing for others to steal.
+            Ok(false) => {}
+            Ok(true) => self.notify_idle(),
+            Err(g) => {
+                self.injector.push(g);
+                self.notify_idle();
+            }
         }
-        self.notify_idle();
     }
 
     /// Stealable work was pushed: wake a sleeping worker unless one spins.

@@ -3,9 +3,10 @@
 //! Each worker owns
 //! - `deque`: unstarted goroutines spawned by its goroutines (FIFO; other
 //!   workers steal from the other end through `WorkerShared::stealer`);
-//! - `runnext`: the goroutine one of its goroutines just woke, run next (Go's
-//!   `runnext`: a message passed between two goroutines of one worker costs
-//!   a switch, not a trip through the queues);
+//! - `runnext`: the goroutine one of its goroutines just woke or spawned,
+//!   run next (Go's `runnext`: a message passed between two goroutines of one
+//!   worker costs a switch, not a trip through the queues, and a goroutine
+//!   spawned just before its spawner blocks starts beside it);
 //! - `ready`: its started (pinned) goroutines woken on this thread, and
 //!   goroutines admitted to a stack this worker just freed (they start here,
 //!   on that stack);
@@ -36,7 +37,7 @@ use crossbeam_deque::{Injector, Steal, Worker as Deque};
 use crossbeam_utils::CachePadded;
 
 use super::shared::{Shared, WorkerShared};
-use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
+use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend, UNSTARTED};
 use crate::stack::{overflow, GuardedStack};
 
 /// How many times in a row `runnext` may be taken before `ready` gets a turn.
@@ -46,6 +47,9 @@ const RUNNEXT_STREAK: u32 = 32;
 const LOCAL_RECORDS: usize = 256;
 /// Rounds a spinning worker looks for work before it sleeps.
 const SPIN_ROUNDS: u32 = 64;
+/// How long a worker out of work watches its own remote queue before it
+/// sleeps (see `watch_remote`).
+const WATCH_REMOTE: std::time::Duration = std::time::Duration::from_micros(50);
 
 thread_local! {
     /// The worker running on this thread, if any; set once when the worker
@@ -93,18 +97,33 @@ pub(crate) fn current_shared() -> Option<&'static Shared> {
     unsafe { p.as_ref() }.map(|w| w.shared)
 }
 
-/// Spawn from a goroutine of `shared`: push to this worker's deque.
-pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
+/// Spawn from a goroutine of `shared`: the new goroutine takes this
+/// worker's `runnext` slot (Go's placement: a goroutine started just before
+/// its spawner blocks runs next, beside it, instead of on whichever worker
+/// steals it first), and what it displaces goes to the deque (unstarted,
+/// stealable) or to `ready` (started, pinned). `Ok(true)` if something went
+/// to the deque, so an idle worker may want to steal it.
+pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<bool, GoRef> {
     let mut g = Some(g);
     let pushed = with_worker(shared, |w| {
-        if w.index < shared.active() {
-            if let Some(g) = g.take() {
-                w.deque.push(g);
+        if w.index >= shared.active() {
+            return false;
+        }
+        let Some(g) = g.take() else { return false };
+        match w.runnext.replace(Some(g)) {
+            Some(old) if old.home() == UNSTARTED => {
+                w.deque.push(old);
+                true
             }
+            Some(old) => {
+                w.ready.borrow_mut().push_back(old);
+                false
+            }
+            None => false,
         }
     });
     match (pushed, g) {
-        (Some(()), None) => Ok(()),
+        (Some(stealable), None) => Ok(stealable),
         (_, Some(g)) => Err(g),
         (None, None) => unreachable!("goroutine taken without a worker"),
     }
@@ -361,6 +380,9 @@ impl Worker {
                 }
                 idle.stop_spinning();
             }
+            if let Some(g) = self.watch_remote() {
+                return Some(g);
+            }
             // Announce, fence, look once more (idle.rs invariant 3).
             let listed = self.is_active();
             self.me.sleeping.store(true, Ordering::SeqCst);
@@ -385,6 +407,27 @@ impl Worker {
             }
             spinning = counted;
             if !spinning {
+                return None;
+            }
+        }
+    }
+
+    /// Watches this worker's remote queue for a little while before it
+    /// sleeps. Goroutines pinned here that talk to goroutines of another
+    /// worker are woken from there, often within microseconds; a sleeping
+    /// worker would cost each such wake a futex call and a thread wake-up of
+    /// tens of microseconds. This spin is not counted as a global spinner: it
+    /// looks at nothing but its own queue.
+    fn watch_remote(&self) -> Option<GoRef> {
+        let until = std::time::Instant::now() + WATCH_REMOTE;
+        loop {
+            for _ in 0..32 {
+                if !self.me.remote.is_empty() {
+                    return self.find_local();
+                }
+                std::hint::spin_loop();
+            }
+            if std::time::Instant::now() >= until {
                 return None;
             }
         }
@@ -450,6 +493,8 @@ impl Worker {
         if let Body::Started(co) = std::mem::replace(body, Body::Finished) {
             self.shared.stacks.release(co.into_stack(), &mut self.stacks.borrow_mut());
         }
+        // The cached wait context refers back to the record.
+        g.clear_cached_context();
         if let Some(record) = Goroutine::recycle(g) {
             let mut records = self.records.borrow_mut();
             records.push(record);
