@@ -105,8 +105,9 @@ impl Context {
         match cache::take() {
             Some(mut cx) => match Arc::get_mut(&mut cx.inner) {
                 Some(inner) => {
-                    *inner.select.get_mut() = WAITING;
-                    *inner.packet.get_mut() = ptr::null_mut();
+                    // Exclusive (the Arc is unique): plain stores.
+                    inner.select.store(WAITING, Ordering::Relaxed);
+                    inner.packet.store(ptr::null_mut(), Ordering::Relaxed);
                     cx
                 }
                 None => Context::new(),
