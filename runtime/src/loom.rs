@@ -7,8 +7,59 @@
 pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
+/// Thread parking under loom: a token behind loom's Mutex and Condvar.
+/// loom's own `unpark` makes a thread runnable from *any* blocked state,
+/// including blocked on a Mutex, which then trips loom's lock assertion;
+/// std's `unpark` only stores a token there. The channels legitimately
+/// unpark a thread that may be taking a lock, so under loom threads park
+/// on this parker, which has std's semantics.
 #[cfg(loom)]
-pub(crate) use loom::thread;
+pub(crate) mod thread {
+    use loom::sync::{Arc, Condvar, Mutex};
+
+    pub(crate) use loom::thread::yield_now;
+
+    struct Parker {
+        token: Mutex<bool>,
+        cv: Condvar,
+    }
+
+    /// A thread's parking handle.
+    #[derive(Clone)]
+    pub(crate) struct Thread(Arc<Parker>);
+
+    loom::thread_local! {
+        static ME: Thread = Thread(Arc::new(Parker { token: Mutex::new(false), cv: Condvar::new() }));
+    }
+
+    /// The calling thread's handle.
+    pub(crate) fn current() -> Thread {
+        ME.with(|t| t.clone())
+    }
+
+    /// Blocks until the token is set, then consumes it.
+    pub(crate) fn park() {
+        let me = current();
+        let mut token = me.0.token.lock().unwrap();
+        while !*token {
+            token = me.0.cv.wait(token).unwrap();
+        }
+        *token = false;
+    }
+
+    impl Thread {
+        /// Sets the token and wakes the thread if it parks.
+        pub(crate) fn unpark(&self) {
+            *self.0.token.lock().unwrap() = true;
+            self.0.cv.notify_one();
+        }
+
+        /// An identity for the thread (the parker's address).
+        pub(crate) fn id(&self) -> usize {
+            &*self.0 as *const Parker as usize
+        }
+    }
+}
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};

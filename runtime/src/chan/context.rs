@@ -77,11 +77,8 @@ pub(crate) struct Context {
 /// The identity of the calling goroutine or thread.
 #[cfg(loom)]
 pub(crate) fn current_identity() -> usize {
-    // Loom runs its threads on one OS thread: ask loom who this is.
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    crate::loom::thread::current().id().hash(&mut h);
-    h.finish() as usize
+    // Loom runs its threads on one OS thread: use the loom thread's parker.
+    crate::loom::thread::current().id()
 }
 
 /// The identity of the calling goroutine or thread.
