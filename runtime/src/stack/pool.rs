@@ -33,9 +33,13 @@ use super::guarded::{trim_all, uses_markers, GuardedStack};
 
 /// Stacks a worker keeps for itself.
 const LOCAL_CACHE: usize = 64;
-/// Stacks the shared warm pool keeps, pages and all (usually one 4 KiB page
-/// each: 16 MiB at most).
-const WARM_POOL: usize = 4096;
+/// Stacks the shared warm pool keeps, pages and all: usually one 4 KiB page
+/// each, so up to 128 MiB, and only after that many goroutines ended at
+/// once. A burst of goroutines that comes back (20,000 sleepers, a fan-out
+/// repeated) then finds its stacks committed: re-faulting a trimmed page
+/// costs ~1.5 µs, which made a second burst of 20,000 cost 2.5x Go's time
+/// with a pool of 4,096. Go keeps freed stacks too, until a GC.
+const WARM_POOL: usize = 32768;
 /// Stacks mapped at once when the pools are empty: one mmap, one mprotect
 /// and one guard-marker call for all of them.
 const CHUNK: usize = 64;

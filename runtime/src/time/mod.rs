@@ -25,10 +25,15 @@ pub fn sleep(d: Duration) {
             park();
         }
     };
-    let _timer = timer::wake_at(deadline, Waiter::current());
+    let timer = timer::wake_at(deadline, Waiter::current());
     while Instant::now() < deadline {
         park();
     }
+    // The deadline has passed, so the timer has fired or is firing: no need
+    // to take the timer lock to cancel it (20,000 sleepers waking at once
+    // would each take it, against the timer thread). If it fires after all,
+    // it is a spurious wake-up, which every park loop tolerates.
+    timer.forget();
 }
 
 /// A channel that receives the time once, after `d` (Go's `time.After`).
