@@ -8,9 +8,11 @@
 //!
 //! 1. **One holder.** A goroutine is, at any moment, in at most one run queue
 //!    or held by at most one worker. Only the holder touches `body`. It gets
-//!    there by exactly three doors: spawn (once), a wake that moves the park
-//!    token `PARKED -> EMPTY` (once per park), and a worker re-queueing a
-//!    goroutine that yielded (after its coroutine has switched out).
+//!    there by exactly these doors: spawn (once), a wake that moves the park
+//!    token `PARKED -> EMPTY` (once per park), and its holder passing it on:
+//!    a worker re-queueing a goroutine that yielded (after its coroutine has
+//!    switched out), moving one displaced from `runnext`, or parking an
+//!    unstarted one in (and admitting it from) the admission queue.
 //! 2. **Pinned after first run.** `home` is `UNSTARTED` until a worker gives
 //!    the goroutine a stack; that worker writes its index once, before the
 //!    first resume, and from then on the goroutine is queued only on that
