@@ -38,7 +38,13 @@ struct Slot<T> {
 }
 
 pub(crate) struct Channel<T> {
+    /// Next slot to receive from (`lap | index`). Reserved by SeqCst
+    /// compare-exchange among receivers; the SeqCst order with `tail` and
+    /// the wakers' `is_empty` is what the blocking handshake relies on
+    /// (invariant 3, waker.rs invariant 2).
     head: CachePadded<AtomicUsize>,
+    /// Next slot to send into (`lap | index`, plus `mark_bit` once closed).
+    /// As `head`, for senders.
     tail: CachePadded<AtomicUsize>,
     buffer: Box<[Slot<T>]>,
     cap: usize,

@@ -51,7 +51,11 @@ pub(crate) enum Flavor<T> {
 
 pub(crate) struct Shared<T> {
     pub(crate) flavor: Flavor<T>,
+    /// Live `Sender`s (invariant 2). Relaxed increments (a clone is made from
+    /// a live handle); AcqRel decrements, so the last one sees every send
+    /// before it closes the channel.
     senders: AtomicUsize,
+    /// Live `Receiver`s, as `senders`.
     receivers: AtomicUsize,
 }
 
