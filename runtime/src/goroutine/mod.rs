@@ -261,16 +261,14 @@ impl Goroutine {
     /// (its token is now `PARKED`), `false` if a wake already came (the
     /// token is consumed). Called only by the goroutine itself.
     pub(crate) fn begin_park(&self) -> bool {
-        // Acquire on consuming NOTIFIED: see the waker's writes before its wake.
-        if self.park.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            return false;
-        }
-        // Release/Acquire pairs with `wake`: the waker that sees PARKED sees
-        // everything the goroutine did before parking.
+        // The common case first (a failed compare-exchange costs as much as
+        // one that succeeds). Release/Acquire pairs with `take_wake`: the
+        // waker that sees PARKED sees everything the goroutine did before
+        // parking, and we see the waker's writes if a wake came first.
         match self.park.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => true,
             Err(_) => {
-                // Only a waker could have changed it, to NOTIFIED.
+                // Only a waker could have changed it, to NOTIFIED: consume it.
                 self.park.store(EMPTY, Ordering::Relaxed);
                 false
             }
