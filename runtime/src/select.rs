@@ -235,8 +235,11 @@ fn seed() -> u64 {
 }
 
 /// The arm a [`Select`] chose, reserved: complete it with [`recv`] or
-/// [`send`] on the same channel end. Dropping it uncompleted panics (the
-/// reservation would otherwise block the channel's peer).
+/// [`send`] on the same channel end. Dropping it uncompleted panics: a
+/// reservation that is never completed (also one `mem::forget`-ed, or
+/// dropped by a panic) leaves the channel's next operations on that slot, or
+/// an unbuffered peer, waiting for it, as a forgotten lock guard would. It
+/// never costs memory safety: the channel drops only what was written.
 ///
 /// [`recv`]: SelectedOperation::recv
 /// [`send`]: SelectedOperation::send

@@ -159,3 +159,43 @@ fn bad_environment_values_are_ignored_with_a_warning() {
     assert!(err.contains("ignoring GOMAXPROCS=\"lots\""), "{err}");
     assert!(err.contains("ignoring GOROUTINES_STACK_SIZE=\"12\""), "{err}");
 }
+
+#[test]
+fn a_goroutine_deferred_for_a_stack_is_admitted_by_a_sleeping_worker_with_free_stacks() {
+    // At the stack limit, worker 1's cache holds free stacks while it
+    // sleeps; a goroutine deferred on worker 0 must still start.
+    const NAME: &str = "a_goroutine_deferred_for_a_stack_is_admitted_by_a_sleeping_worker_with_free_stacks";
+    if common::is_child(NAME) {
+        use std::collections::HashSet;
+        use std::time::Duration;
+        let rt = Builder::new().max_procs(2).build().unwrap();
+        // Both workers map a chunk of 64 stacks (the limit is 128).
+        let mut seen = HashSet::new();
+        while seen.len() < 2 {
+            seen.insert(rt.block_on(|| std::thread::current().name().map(String::from)));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        rt.set_max_procs(1);
+        let v = rt.block_on(|| {
+            let (hold_tx, hold_rx) = goroutines_runtime::chan::<()>(0);
+            let kids: Vec<_> = (0..63)
+                .map(|_| {
+                    let rx = hold_rx.clone();
+                    spawn(move || drop(rx.recv()))
+                })
+                .collect();
+            goroutines_runtime::time::sleep(Duration::from_millis(50)); // all started: worker 0 is out
+            goroutines_runtime::set_max_procs(2);
+            goroutines_runtime::time::sleep(Duration::from_millis(50)); // worker 1 sleeps again
+            let v = spawn(|| 42).join().unwrap();
+            drop(hold_tx);
+            kids.into_iter().for_each(|k| k.join().unwrap());
+            v
+        });
+        assert_eq!(v, 42);
+        eprintln!("CHILD OK");
+        return;
+    }
+    let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "128")]);
+    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+}

@@ -181,3 +181,29 @@ fn one_worker_select_handoffs_between_goroutines_complete() {
     });
     assert_eq!(got, (0..300).collect::<Vec<_>>());
 }
+
+#[test]
+fn an_abandoned_send_reservation_does_not_drop_stale_values() {
+    // A send arm reserved by `select` but never completed must not make the
+    // channel drop the old bytes of that slot when it goes (a double free).
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = chan::<Counted>(1);
+    tx.send(Counted(drops.clone())).unwrap();
+    drop(rx.recv()); // slot 0 now holds stale bytes of a dropped value
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let mut sel = Select::new();
+    sel.send(&tx);
+    let op = sel.select(); // reserves slot 0 again
+    std::mem::forget(op); // abandoned: never written
+    drop(tx);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the stale value was dropped again");
+}

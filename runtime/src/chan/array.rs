@@ -335,25 +335,25 @@ impl<T> Channel<T> {
 impl<T> Drop for Channel<T> {
     fn drop(&mut self) {
         // Drop the messages still buffered: nobody can receive them now.
+        // Trust each slot's stamp, not the head-tail distance: a send
+        // reserved but never written (a `SelectedOperation` forgotten, or
+        // dropped by a panic before it sent) moved `tail` past a slot that
+        // still holds old bytes. A slot holds a message exactly when its
+        // stamp is its position + 1 (invariant 1).
         // `&mut self`: plain loads (loom has no `get_mut`).
-        let head = self.head.load(Ordering::Relaxed);
+        let mut pos = self.head.load(Ordering::Relaxed);
         let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
-        let hix = head & (self.mark_bit - 1);
-        let tix = tail & (self.mark_bit - 1);
-        let len = if hix < tix {
-            tix - hix
-        } else if hix > tix {
-            self.cap - hix + tix
-        } else if tail == head {
-            0
-        } else {
-            self.cap
-        };
-        for i in 0..len {
-            let index = if hix + i < self.cap { hix + i } else { hix + i - self.cap };
-            // SAFETY: `&mut self`: no operation is in flight, and the slots
-            // between head and tail hold written messages (invariant 1).
-            unsafe { self.buffer[index].msg.get_mut().assume_init_drop() };
+        while pos != tail {
+            let index = pos & (self.mark_bit - 1);
+            let lap = pos & !(self.one_lap - 1);
+            let slot = &mut self.buffer[index];
+            if slot.stamp.load(Ordering::Relaxed) == pos + 1 {
+                // SAFETY: `&mut self`: no operation is in flight, and the
+                // stamp says a sender wrote this slot and no receiver has
+                // read it.
+                unsafe { slot.msg.get_mut().assume_init_drop() };
+            }
+            pos = if index + 1 < self.cap { pos + 1 } else { lap.wrapping_add(self.one_lap) };
         }
     }
 }

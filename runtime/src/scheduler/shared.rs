@@ -15,7 +15,9 @@
 //!    worker that has a stack for it: the worker where a goroutine just
 //!    ended (it runs it next, on the freed stack), or any active worker
 //!    whose cache or pool holds a free stack (it looks before stealing, and
-//!    does not sleep while it could admit one).
+//!    does not sleep while it could admit one). Deferring one wakes every
+//!    sleeping worker to look; an inactive worker gives its cached stacks to
+//!    the pool rather than keep them out of reach.
 //! 5. `records` holds finished goroutine records that nobody refers to
 //!    (goroutine.rs invariant 4), passed between workers' free lists in
 //!    batches: a worker that spawns more than it finishes takes from it, one
@@ -231,11 +233,17 @@ impl Shared {
         }
     }
 
-    /// Invariant 4: a goroutine that could get no stack waits here.
+    /// Invariant 4: a goroutine that could get no stack waits here. Every
+    /// sleeping worker is woken to look: free stacks may sit in one's cache
+    /// (rare: only at the stack limit).
     pub(crate) fn defer_admission(&self, g: GoRef) {
         let mut q = self.admission.lock().unwrap_or_else(|e| e.into_inner());
         q.push_back(g);
-        self.admission_len.store(q.len(), Ordering::Relaxed);
+        self.admission_len.store(q.len(), Ordering::SeqCst);
+        drop(q);
+        for i in 0..self.started() {
+            self.worker(i).notify();
+        }
     }
 
     /// Whether goroutines wait for a stack.

@@ -339,7 +339,9 @@ impl Worker {
     /// worker whose cache holds free stacks must not sleep while goroutines
     /// wait for one: nobody else may ever end to admit them.)
     fn can_admit(&self) -> bool {
-        self.shared.admission_waiting() && (!self.stacks.borrow().is_empty() || self.shared.stacks.has_pooled())
+        self.is_active()
+            && self.shared.admission_waiting()
+            && (!self.stacks.borrow().is_empty() || self.shared.stacks.has_pooled())
     }
 
     fn has_local_work(&self) -> bool {
@@ -382,6 +384,12 @@ impl Worker {
             }
             if let Some(g) = self.watch_remote() {
                 return Some(g);
+            }
+            // An inactive worker's cached stacks are out of reach of the
+            // workers that take new goroutines: hand them over (shared.rs
+            // invariant 4).
+            if !self.is_active() && !self.stacks.borrow().is_empty() {
+                self.shared.stacks.give_back(&mut self.stacks.borrow_mut());
             }
             // Announce, fence, look once more (idle.rs invariant 3).
             let listed = self.is_active();

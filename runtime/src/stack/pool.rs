@@ -187,11 +187,21 @@ impl StackPool {
         }
     }
 
+    /// Gives a whole worker cache to the shared pools (an inactive worker's,
+    /// which will start no goroutine to use it).
+    pub(crate) fn give_back(&self, local: &mut Vec<GuardedStack>) {
+        self.spill_from(local, 0);
+    }
+
     /// The local cache is full: half of it goes to the warm pool, and what
     /// overflows that goes cold (or is unmapped).
     #[cold]
     fn spill(&self, local: &mut Vec<GuardedStack>) {
-        let at = local.len() / 2;
+        self.spill_from(local, local.len() / 2);
+    }
+
+    /// Moves `local[at..]` to the warm pool, and what overflows it onwards.
+    fn spill_from(&self, local: &mut Vec<GuardedStack>, at: usize) {
         let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
         warm.extend(local.drain(at..));
         let excess = warm.len().saturating_sub(WARM_POOL);
