@@ -181,7 +181,9 @@ fn a_goroutine_deferred_for_a_stack_is_admitted_by_a_sleeping_worker_with_free_s
             let kids: Vec<_> = (0..63)
                 .map(|_| {
                     let rx = hold_rx.clone();
-                    spawn(move || drop(rx.recv()))
+                    spawn(move || {
+                        let _ = rx.recv();
+                    })
                 })
                 .collect();
             goroutines_runtime::time::sleep(Duration::from_millis(50)); // all started: worker 0 is out
