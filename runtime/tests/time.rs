@@ -78,3 +78,21 @@ fn timer_stop_and_reset() {
     std::thread::sleep(Duration::from_millis(10));
     assert!(!t.stop(), "it had fired");
 }
+
+#[test]
+fn many_early_finished_timeouts_do_not_pile_up() {
+    // Each recv_timeout schedules a long timer and finishes at once; the
+    // cancelled timers must not accumulate (this only checks it runs and
+    // stays correct; the heap rebuild is what keeps it small).
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    rt.block_on(|| {
+        let (tx, rx) = goroutines_runtime::chan::<u32>(1);
+        for i in 0..5_000 {
+            let tx = tx.clone();
+            // Runs once the receiver below blocks (one worker), so each
+            // receive waits, with a timer, and is woken before it fires.
+            drop(spawn(move || tx.send(i).unwrap()));
+            assert_eq!(rx.recv_timeout(Duration::from_secs(3600)), Ok(i));
+        }
+    });
+}

@@ -12,7 +12,9 @@
 //!
 //! 1. Every live timer has one entry in `actions`, keyed by its id, and at
 //!    least one `(deadline, id)` in `heap`. Cancelling removes the action;
-//!    a heap key whose action is gone is skipped when it comes up.
+//!    a heap key whose action is gone is skipped when it comes up, and when
+//!    such dead keys are most of a large heap it is rebuilt without them (a
+//!    loop of early-finished `recv_timeout(60 s)` would grow it otherwise).
 //! 2. Actions run on the timer thread outside the lock, so they may take
 //!    other locks (a channel's) but must not block: waking a waiter and
 //!    `try_send` into a channel is all they do.
@@ -179,6 +181,12 @@ fn cancel(id: u64) -> bool {
     let removed = st.actions.remove(&id).is_some();
     if !removed && st.running.contains(&id) {
         st.cancelled.insert(id);
+    }
+    // Invariant 1: rebuild when dead keys dominate a large heap (amortised:
+    // at most one rebuild per heap's worth of cancellations).
+    if removed && st.heap.len() > 1024 && st.heap.len() > 2 * st.actions.len() {
+        let State { heap, actions, .. } = &mut *st;
+        heap.retain(|Reverse((_, id))| actions.contains_key(id));
     }
     removed
 }
