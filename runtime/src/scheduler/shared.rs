@@ -22,20 +22,13 @@
 //!    (goroutine.rs invariant 4), passed between workers' free lists in
 //!    batches: a worker that spawns more than it finishes takes from it, one
 //!    that finishes more gives to it.
-//! 7. A goroutine spawned by a goroutine goes to its worker's `spawned`
-//!    slot (what was there moves to the deque): its worker runs it next, as
-//!    Go's `runnext` does, so partners start side by side. It stays
-//!    stealable, as every unstarted goroutine must: an idle worker that has
-//!    spun half its rounds in vain takes it (Go steals `runnext` after a
-//!    grace period too), so a spawner that blocks its thread does not
-//!    strand its child.
 //! 6. Live goroutines are counted per worker: +1 on the worker (or, off the
 //!    workers, in `live_outside`) that spawns one, -1 on the worker where it
 //!    ends, so no counter is shared by a spawning and an ending worker. A
 //!    shard may go negative; the sum is the count.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 
@@ -44,7 +37,7 @@ use crossbeam_utils::CachePadded;
 
 use super::idle::Idle;
 use super::worker;
-use crate::goroutine::{GoRef, Goroutine};
+use crate::goroutine::GoRef;
 use crate::stack::StackPool;
 
 /// The most worker threads one runtime may have.
@@ -80,24 +73,6 @@ pub(crate) struct WorkerShared {
     /// This worker's shard of the live-goroutine count (invariant 6), on a
     /// cache line of its own: only this worker writes it.
     pub(crate) live: CachePadded<AtomicIsize>,
-    /// The goroutine this worker's goroutines spawned last, not started yet
-    /// (invariant 7): a `GoRef` given up with `into_raw`, or null. Swapped
-    /// (AcqRel) by its worker (to put one in, or take it to run) and by
-    /// thieves (to take it): whoever swaps a pointer out owns it.
-    pub(crate) spawned: AtomicPtr<Goroutine>,
-}
-
-impl WorkerShared {
-    /// Takes the goroutine in the `spawned` slot, if any.
-    pub(crate) fn take_spawned(&self) -> Option<GoRef> {
-        if self.spawned.load(Ordering::Relaxed).is_null() {
-            return None;
-        }
-        let p = self.spawned.swap(std::ptr::null_mut(), Ordering::AcqRel);
-        // SAFETY: non-null pointers in the slot come from `GoRef::into_raw`
-        // (invariant 7), and the swap made us their only taker.
-        (!p.is_null()).then(|| unsafe { GoRef::from_raw(p) })
-    }
 }
 
 impl WorkerShared {
@@ -207,15 +182,19 @@ impl Shared {
     }
 
     /// Queues a goroutine that has never run: in the calling worker's
-    /// `spawned` slot when a goroutine of this runtime spawns it (its
-    /// previous occupant moving to the deque: invariant 7), else on the
-    /// injector.
+    /// `runnext` when a goroutine of this runtime spawns it (its previous
+    /// occupant moving to the deque), else on the injector.
     pub(crate) fn submit(&'static self, g: GoRef) {
         self.count_live(1);
-        if let Err(g) = worker::push_new_local(self, g) {
-            self.injector.push(g);
+        match worker::push_new_local(self, g) {
+            // Only the runnext slot changed: nothing for others to steal.
+            Ok(false) => {}
+            Ok(true) => self.notify_idle(),
+            Err(g) => {
+                self.injector.push(g);
+                self.notify_idle();
+            }
         }
-        self.notify_idle();
     }
 
     /// Stealable work was pushed: wake a sleeping worker unless one spins.
@@ -240,11 +219,7 @@ impl Shared {
 
     /// Whether any stealable work is queued anywhere in this runtime.
     pub(crate) fn has_stealable(&self) -> bool {
-        !self.injector.is_empty()
-            || (0..self.started()).any(|i| {
-                let w = self.worker(i);
-                !w.stealer.is_empty() || !w.spawned.load(Ordering::Relaxed).is_null()
-            })
+        !self.injector.is_empty() || (0..self.started()).any(|i| !self.worker(i).stealer.is_empty())
     }
 
     /// Takes one goroutine from the injector, moving a batch to `dest`.
