@@ -261,14 +261,16 @@ impl Goroutine {
     /// (its token is now `PARKED`), `false` if a wake already came (the
     /// token is consumed). Called only by the goroutine itself.
     pub(crate) fn begin_park(&self) -> bool {
-        // The common case first (a failed compare-exchange costs as much as
-        // one that succeeds). Release/Acquire pairs with `take_wake`: the
-        // waker that sees PARKED sees everything the goroutine did before
-        // parking, and we see the waker's writes if a wake came first.
+        // Acquire on consuming NOTIFIED: see the waker's writes before its wake.
+        if self.park.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return false;
+        }
+        // Release/Acquire pairs with `wake`: the waker that sees PARKED sees
+        // everything the goroutine did before parking.
         match self.park.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => true,
             Err(_) => {
-                // Only a waker could have changed it, to NOTIFIED: consume it.
+                // Only a waker could have changed it, to NOTIFIED.
                 self.park.store(EMPTY, Ordering::Relaxed);
                 false
             }
