@@ -80,3 +80,24 @@ fn yield_now_lets_the_other_goroutines_of_a_worker_run() {
 fn yield_now_outside_a_goroutine_yields_the_thread() {
     yield_now();
 }
+
+#[test]
+fn an_idle_worker_takes_a_child_whose_spawner_blocks_its_thread() {
+    // The child waits in its spawner's worker; the spawner then blocks the
+    // thread (a foreign wait, not a runtime primitive). The other, idle
+    // worker must take the child rather than leave it stranded.
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    let ran = rt.block_on(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        drop(spawn(move || f.store(true, Ordering::SeqCst)));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !flag.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        flag.load(Ordering::SeqCst)
+    });
+    assert!(ran, "the child never ran while its spawner blocked the worker");
+}

@@ -61,6 +61,24 @@ impl GoRef {
         GoRef { ptr }
     }
 
+    /// Gives up this reference as a raw pointer (for an atomic slot);
+    /// `from_raw` takes it back.
+    pub(crate) fn into_raw(self) -> *mut Goroutine {
+        let p = self.ptr.as_ptr();
+        std::mem::forget(self);
+        p
+    }
+
+    /// The reference `into_raw` gave up.
+    ///
+    /// # Safety
+    /// `p` came from `into_raw`, and is taken back once.
+    pub(crate) unsafe fn from_raw(p: *mut Goroutine) -> GoRef {
+        // SAFETY: `into_raw` returned a non-null record pointer whose
+        // reference it did not drop; the caller takes it back once.
+        GoRef { ptr: unsafe { NonNull::new_unchecked(p) } }
+    }
+
     /// The record, exclusively, if this is its only reference.
     pub(crate) fn get_mut(this: &mut GoRef) -> Option<&mut Goroutine> {
         // Acquire: see everything the holders of the references dropped

@@ -22,13 +22,21 @@
 //!    (goroutine.rs invariant 4), passed between workers' free lists in
 //!    batches: a worker that spawns more than it finishes takes from it, one
 //!    that finishes more gives to it.
+//! 7. A goroutine spawned by a goroutine goes to its worker's `spawned`
+//!    slot (what was there moves to the deque): its worker runs it next, as
+//!    Go's `runnext` does, so partners start side by side. It stays
+//!    stealable, as every unstarted goroutine must: an idle worker at the
+//!    end of its spin, about to sleep, takes it if the slot's worker has picked
+//!    nothing since it was filled (so it is stuck in the spawner: Go's test
+//!    before stealing `runnext`). A spawner that blocks its thread does not
+//!    strand its child, and one that blocks normally runs it itself.
 //! 6. Live goroutines are counted per worker: +1 on the worker (or, off the
 //!    workers, in `live_outside`) that spawns one, -1 on the worker where it
 //!    ends, so no counter is shared by a spawning and an ending worker. A
 //!    shard may go negative; the sum is the count.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 
@@ -37,7 +45,7 @@ use crossbeam_utils::CachePadded;
 
 use super::idle::Idle;
 use super::worker;
-use crate::goroutine::GoRef;
+use crate::goroutine::{GoRef, Goroutine};
 use crate::stack::StackPool;
 
 /// The most worker threads one runtime may have.
@@ -73,6 +81,40 @@ pub(crate) struct WorkerShared {
     /// This worker's shard of the live-goroutine count (invariant 6), on a
     /// cache line of its own: only this worker writes it.
     pub(crate) live: CachePadded<AtomicIsize>,
+    /// The goroutine this worker's goroutines spawned last, not started yet
+    /// (invariant 7): a `GoRef` given up with `into_raw`, or null. Swapped
+    /// (AcqRel) by its worker (to put one in, or take it to run) and by
+    /// thieves (to take it): whoever swaps a pointer out owns it.
+    pub(crate) spawned: AtomicPtr<Goroutine>,
+    /// The worker's pick count (written by the worker at every pick,
+    /// Relaxed: a hint), and its value when `spawned` was last filled. A
+    /// thief takes the slot's goroutine only if they are still equal: the
+    /// worker has picked nothing since, so it is stuck in the spawner
+    /// (Go's test before stealing `runnext`).
+    pub(crate) picks: AtomicU32,
+    pub(crate) spawned_at: AtomicU32,
+}
+
+impl WorkerShared {
+    /// A thief takes the slot's goroutine, if the worker is stuck (see
+    /// `picks`).
+    pub(crate) fn steal_spawned(&self) -> Option<GoRef> {
+        if self.picks.load(Ordering::Relaxed) != self.spawned_at.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.take_spawned()
+    }
+
+    /// Takes the goroutine in the `spawned` slot, if any.
+    pub(crate) fn take_spawned(&self) -> Option<GoRef> {
+        if self.spawned.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let p = self.spawned.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: non-null pointers in the slot come from `GoRef::into_raw`
+        // (invariant 7), and the swap made us their only taker.
+        (!p.is_null()).then(|| unsafe { GoRef::from_raw(p) })
+    }
 }
 
 impl WorkerShared {
@@ -182,19 +224,15 @@ impl Shared {
     }
 
     /// Queues a goroutine that has never run: in the calling worker's
-    /// `runnext` when a goroutine of this runtime spawns it (its previous
-    /// occupant moving to the deque), else on the injector.
+    /// `spawned` slot when a goroutine of this runtime spawns it (its
+    /// previous occupant moving to the deque: invariant 7), else on the
+    /// injector.
     pub(crate) fn submit(&'static self, g: GoRef) {
         self.count_live(1);
-        match worker::push_new_local(self, g) {
-            // Only the runnext slot changed: nothing for others to steal.
-            Ok(false) => {}
-            Ok(true) => self.notify_idle(),
-            Err(g) => {
-                self.injector.push(g);
-                self.notify_idle();
-            }
+        if let Err(g) = worker::push_new_local(self, g) {
+            self.injector.push(g);
         }
+        self.notify_idle();
     }
 
     /// Stealable work was pushed: wake a sleeping worker unless one spins.
@@ -219,7 +257,11 @@ impl Shared {
 
     /// Whether any stealable work is queued anywhere in this runtime.
     pub(crate) fn has_stealable(&self) -> bool {
-        !self.injector.is_empty() || (0..self.started()).any(|i| !self.worker(i).stealer.is_empty())
+        !self.injector.is_empty()
+            || (0..self.started()).any(|i| {
+                let w = self.worker(i);
+                !w.stealer.is_empty() || !w.spawned.load(Ordering::Relaxed).is_null()
+            })
     }
 
     /// Takes one goroutine from the injector, moving a batch to `dest`.

@@ -3,10 +3,13 @@
 //! Each worker owns
 //! - `deque`: unstarted goroutines spawned by its goroutines (FIFO; other
 //!   workers steal from the other end through `WorkerShared::stealer`);
-//! - `runnext`: the goroutine one of its goroutines just woke or spawned,
-//!   run next (Go's `runnext`: a message passed between two goroutines of one
-//!   worker costs a switch, not a trip through the queues, and a goroutine
-//!   spawned just before its spawner blocks starts beside it);
+//! - `runnext`: the goroutine one of its goroutines just woke, run next
+//!   (Go's `runnext`: a message passed between two goroutines of one worker
+//!   costs a switch, not a trip through the queues);
+//! - `WorkerShared::spawned`: the goroutine one of its goroutines just
+//!   spawned, run next too, so a goroutine spawned just before its spawner
+//!   blocks starts beside it; an idle worker takes it only from a worker
+//!   stuck in its spawner (shared.rs invariant 7);
 //! - `ready`: its started (pinned) goroutines woken on this thread, and
 //!   goroutines admitted to a stack this worker just freed (they start here,
 //!   on that stack);
@@ -20,16 +23,17 @@
 //! remote queue first (Go's fairness check: new goroutines and remote wakes
 //! make progress while pinned goroutines keep each other busy); otherwise
 //! `runnext` (at most `RUNNEXT_STREAK` times in a row, so a ping-ponging pair
-//! cannot starve the rest), `ready`, `remote`, `deque`, `yielded`, the
-//! injector, then stealing from other workers; then spinning, then sleeping
-//! (idle.rs).
+//! cannot starve the rest), `spawned`, `ready`, `remote`, `deque`,
+//! `yielded`, the injector, then stealing from other workers; then spinning
+//! (taking a stuck worker's `spawned` goroutine at its end), then
+//! sleeping (idle.rs).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::ptr;
-use std::sync::atomic::{fence, AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use corosensei::CoroutineResult;
@@ -37,7 +41,7 @@ use crossbeam_deque::{Injector, Steal, Worker as Deque};
 use crossbeam_utils::CachePadded;
 
 use super::shared::{Shared, WorkerShared};
-use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend, UNSTARTED};
+use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
 use crate::stack::{overflow, GuardedStack};
 
 /// How many times in a row `runnext` may be taken before `ready` gets a turn.
@@ -97,35 +101,27 @@ pub(crate) fn current_shared() -> Option<&'static Shared> {
     unsafe { p.as_ref() }.map(|w| w.shared)
 }
 
-/// Spawn from a goroutine of `shared`: the new goroutine takes this
-/// worker's `runnext` slot (Go's placement: a goroutine started just before
-/// its spawner blocks runs next, beside it, instead of on whichever worker
-/// steals it first), and what it displaces goes to the deque (unstarted,
-/// stealable) or to `ready` (started, pinned). `Ok(true)` if something went
-/// to the deque, so an idle worker may want to steal it.
-pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<bool, GoRef> {
+/// Spawn from a goroutine of `shared`: the new goroutine goes to this
+/// worker's `spawned` slot, and what it displaces to the deque (shared.rs
+/// invariant 7). `Err` gives it back off the runtime's active workers.
+pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
     let mut g = Some(g);
-    let pushed = with_worker(shared, |w| {
+    with_worker(shared, |w| {
         if w.index >= shared.active() {
-            return false;
+            return;
         }
-        let Some(g) = g.take() else { return false };
-        match w.runnext.replace(Some(g)) {
-            Some(old) if old.home() == UNSTARTED => {
-                w.deque.push(old);
-                true
-            }
-            Some(old) => {
-                w.ready.borrow_mut().push_back(old);
-                false
-            }
-            None => false,
+        let Some(new) = g.take() else { return };
+        w.me.spawned_at.store(w.tick.get(), Ordering::Relaxed);
+        let old = w.me.spawned.swap(new.into_raw(), Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: swapped out of the slot, which holds only pointers
+            // from `GoRef::into_raw`; we are their one taker.
+            w.deque.push(unsafe { GoRef::from_raw(old) });
         }
     });
-    match (pushed, g) {
-        (Some(stealable), None) => Ok(stealable),
-        (_, Some(g)) => Err(g),
-        (None, None) => unreachable!("goroutine taken without a worker"),
+    match g {
+        None => Ok(()),
+        Some(g) => Err(g),
     }
 }
 
@@ -179,6 +175,9 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         thread: OnceLock::new(),
         sleeping: AtomicBool::new(false),
         live: CachePadded::new(AtomicIsize::new(0)),
+        spawned: AtomicPtr::new(ptr::null_mut()),
+        picks: AtomicU32::new(0),
+        spawned_at: AtomicU32::new(u32::MAX),
     };
     let me: &'static WorkerShared = match shared.slot(index).set(slot) {
         Ok(()) => shared.slot(index).get().expect("just set"),
@@ -252,6 +251,7 @@ impl Worker {
     fn find_local(&self) -> Option<GoRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
+        self.me.picks.store(tick, Ordering::Relaxed);
         if tick % 61 == 0 {
             if self.is_active() {
                 if let Some(g) = self.shared.steal_injector(&self.deque) {
@@ -275,6 +275,9 @@ impl Worker {
             self.ready.borrow_mut().push_back(g);
         }
         self.runnext_streak.set(0);
+        if let Some(g) = self.me.take_spawned() {
+            return Some(g);
+        }
         if let Some(g) = self.ready.borrow_mut().pop_front() {
             return Some(g);
         }
@@ -325,6 +328,16 @@ impl Worker {
         None
     }
 
+    /// Takes an unstarted goroutine from another worker's `spawned` slot, if
+    /// that worker is stuck (shared.rs invariant 7).
+    fn steal_spawned(&self) -> Option<GoRef> {
+        if !self.is_active() {
+            return None;
+        }
+        let n = self.shared.started();
+        (0..n).filter(|&v| v != self.index).find_map(|v| self.shared.worker(v).steal_spawned())
+    }
+
     fn next_rand(&self) -> u64 {
         // xorshift64*: victim choice needs spread, not quality.
         let mut x = self.rng.get();
@@ -346,6 +359,7 @@ impl Worker {
 
     fn has_local_work(&self) -> bool {
         self.can_admit()
+            || !self.me.spawned.load(Ordering::Relaxed).is_null()
             || self.runnext_has()
             || !self.ready.borrow().is_empty()
             || !self.yielded.borrow().is_empty()
@@ -367,7 +381,12 @@ impl Worker {
         loop {
             if spinning {
                 for round in 0..SPIN_ROUNDS {
-                    if let Some(g) = self.find_local().or_else(|| self.find_global()) {
+                    let found = self.find_local().or_else(|| self.find_global()).or_else(|| {
+                        // At the end of the spin, a grace period: another
+                        // worker's spawned goroutine (shared.rs invariant 7).
+                        (round == SPIN_ROUNDS - 1).then(|| self.steal_spawned()).flatten()
+                    });
+                    if let Some(g) = found {
                         // idle.rs invariant 2.
                         if idle.stop_spinning() {
                             self.shared.notify_idle();
