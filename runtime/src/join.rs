@@ -186,10 +186,10 @@ pub(crate) struct Handle<'a, T> {
 impl<T> Handle<'_, T> {
     fn outcome(&self) -> &Outcome<T> {
         let p = self.g.job.job_ptr().cast::<Outcome<T>>();
-        // SAFETY: the record's job was put by `new_goroutine` as a
-        // `JobImpl<_, T>`, whose first field is its `Outcome<T>` (repr(C)),
-        // and it stays there while we hold the record: it is cleared only by
-        // recycling, which needs the record unique, or by the record's drop.
+        // The record's job was put by `new_goroutine` as a `JobImpl<_, T>`,
+        // whose first field is its `Outcome<T>` (repr(C)); it is cleared only
+        // by recycling, which needs the record unique, or by its drop.
+        // SAFETY: so it is there, of that type, while we hold the record.
         unsafe { &*p }
     }
 

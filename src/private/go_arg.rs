@@ -28,10 +28,10 @@ impl<T: Send + ?Sized> SendToGoroutine for T {}
 /// turns the type `go_arg` checked into another one.
 pub struct GoArg<T>(T, PhantomData<fn(T) -> T>);
 
-// SAFETY: a `GoArg<T>` exists only if `go_arg::<T>` built it, which
-// requires `T: SendToGoroutine`, hence `T: Send` (a supertrait no impl can
-// bypass); `T` being invariant, that is the very type sent. The field is
-// private, so no other code builds one.
+// A `GoArg<T>` exists only if `go_arg::<T>` built it (the field is
+// private), which requires `T: SendToGoroutine`, hence `T: Send` (a
+// supertrait no impl can bypass); `T` is invariant, so that is the type sent.
+// SAFETY: so every `GoArg<T>` that exists holds a `Send` value.
 unsafe impl<T> Send for GoArg<T> {}
 
 /// Checks that `value` may move into a goroutine; the error for a value that

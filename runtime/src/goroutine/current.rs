@@ -52,10 +52,10 @@ pub fn goroutine_id() -> u64 {
 
 /// Switches the current goroutine out with `why`. Goroutine only.
 fn suspend(g: &Goroutine, why: Suspend) {
-    // SAFETY: `yielder` is written by this goroutine's own coroutine on its
-    // first run, on this (home) thread, and read here by the same goroutine:
-    // it points into this coroutine's stack, valid while the coroutine lives,
-    // which it does since it is running this very code.
+    // `yielder` is written by this goroutine's own coroutine on its first
+    // run, on this (home) thread, and points into that coroutine's stack.
+    // SAFETY: read by the same goroutine, whose coroutine is alive since it
+    // is running this very code.
     let yielder = unsafe { &**g.yielder.get() };
     yielder.suspend(why);
 }

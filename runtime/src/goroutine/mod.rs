@@ -115,12 +115,12 @@ pub(crate) struct Goroutine {
     cx_cache: UnsafeCell<Option<crate::chan::context::Context>>,
 }
 
-// SAFETY: every field but `body` and `yielder` is immutable or atomic. `body`
-// is touched only by the goroutine's single holder (invariant 1) and, once
-// started, only on its home thread (invariant 2); `yielder` only on the home
-// thread by the goroutine itself. A `Goroutine` therefore crosses threads
-// only as a token to be queued, never with its contents in use on two
-// threads.
+// Every field but `body`, `yielder` and `cx_cache` is immutable or atomic.
+// `body` is touched only by the goroutine's single holder (invariant 1) and,
+// once started, only on its home thread (invariant 2); `yielder` and
+// `cx_cache` only on the home thread by the goroutine itself.
+// SAFETY: so a `Goroutine` crosses threads only as a token to be queued,
+// never with its contents in use on two threads.
 unsafe impl Send for Goroutine {}
 // SAFETY: see `Send`; the job in `job` is `Send + Sync` itself.
 unsafe impl Sync for Goroutine {}

@@ -177,9 +177,9 @@ impl GuardedStack {
             return Err(io::Error::last_os_error());
         }
         let base = base as usize + page;
-        // SAFETY: [base, base + total) lies inside the reservation we just
-        // made and own, and nothing uses it yet.
-        if unsafe { libc::mprotect(base as *mut libc::c_void, total, libc::PROT_READ | libc::PROT_WRITE) } != 0 {
+        // SAFETY: [base, base + total) is inside our new, unused reservation.
+        let rc = unsafe { libc::mprotect(base as *mut libc::c_void, total, libc::PROT_READ | libc::PROT_WRITE) };
+        if rc != 0 {
             let err = io::Error::last_os_error();
             // SAFETY: the whole reservation is ours and unused.
             unsafe { libc::munmap((base - page) as *mut libc::c_void, reserved) };
@@ -226,11 +226,10 @@ impl GuardedStack {
         // 16 words spread over the page below the kept region.
         (0..16).any(|i| {
             let addr = probe_top - (i * words / 16 + 1) * std::mem::size_of::<usize>();
-            // SAFETY: `addr` is word-aligned and inside the writable part of
-            // our own mapping (above the guard page); no coroutine runs on
-            // this stack while the pool holds it, so nothing writes it
-            // concurrently. A volatile read: the value is written by code the
-            // compiler cannot see.
+            // Volatile: the value is written by code the compiler cannot see.
+            // No coroutine runs on this stack while the pool holds it.
+            // SAFETY: `addr` is word-aligned, in the writable part of our own
+            // mapping (above the guard page), and nothing writes it now.
             unsafe { ptr::read_volatile(addr as *const usize) != 0 }
         })
     }
@@ -276,10 +275,11 @@ impl Drop for GuardedStack {
     }
 }
 
-// SAFETY: (Stack contract) the mapping has a PROT_NONE guard page below the
-// usable region, which is at least MIN_STACK_SIZE bytes; base and limit are
-// page-aligned, hence STACK_ALIGNMENT-aligned, and nonzero (mmap never
-// returns address 0 for a non-fixed mapping).
+// The Stack contract: a guard page (a guard marker or PROT_NONE) lies below
+// a usable region of at least MIN_STACK_SIZE bytes; base and limit are
+// page-aligned (so STACK_ALIGNMENT-aligned) and nonzero (mmap never returns
+// address 0 for a non-fixed mapping).
+// SAFETY: `map_chunk` makes every stack that way.
 unsafe impl Stack for GuardedStack {
     fn base(&self) -> StackPointer {
         StackPointer::new(self.top()).expect("mapping is never at address 0")

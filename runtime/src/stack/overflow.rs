@@ -35,11 +35,10 @@ static INSTALL: Once = Once::new();
 pub(crate) fn install() {
     INSTALL.call_once(|| {
         for sig in [libc::SIGSEGV, libc::SIGBUS] {
-            // SAFETY: we build a zeroed sigaction (a valid "no flags, empty
-            // mask" value), point it at our handler and install it; the old
-            // action is written to PREVIOUS, which nothing reads until the
-            // handler runs, and the handler is installed only after it is
-            // written (sigaction writes `old` before the new action can run).
+            // A zeroed sigaction is a valid "no flags, empty mask" value; the
+            // old action is written to PREVIOUS before the new one can run,
+            // and nothing reads PREVIOUS until the handler runs.
+            // SAFETY: so installing our handler this way is sound.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
                 action.sa_sigaction = handler as *const () as usize;
