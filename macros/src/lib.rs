@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod entry;
+mod errors;
 mod go;
 mod select;
 mod span;

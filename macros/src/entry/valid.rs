@@ -5,6 +5,7 @@ use syn::{Error, ItemFn};
 
 use super::parse::{Entry, EntryItem};
 use super::Kind;
+use crate::errors::Errors;
 
 /// Checks the attribute's arguments and the fn; all errors are combined.
 pub(crate) fn check(entry: &Entry) -> syn::Result<()> {
@@ -26,7 +27,7 @@ pub(crate) fn check(entry: &Entry) -> syn::Result<()> {
             },
         )),
     }
-    errors.finish()
+    errors.into_error().map_or(Ok(()), Err)
 }
 
 fn check_fn(kind: Kind, f: &ItemFn, errors: &mut Errors) {
@@ -57,22 +58,5 @@ fn check_fn(kind: Kind, f: &ItemFn, errors: &mut Errors) {
         for test in f.attrs.iter().filter(|a| a.path().is_ident("test")) {
             errors.push(Error::new_spanned(test, format!("remove this `#[test]`: {attr} already makes the fn a test")));
         }
-    }
-}
-
-/// Independent errors, reported together (serde_derive's `Ctxt`).
-#[derive(Default)]
-struct Errors(Option<Error>);
-
-impl Errors {
-    fn push(&mut self, err: Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(err),
-            None => self.0 = Some(err),
-        }
-    }
-
-    fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
     }
 }

@@ -12,6 +12,7 @@ use syn::{Error, Expr, Pat, PatIdent};
 
 use super::parse::{Arm, Arrow, Binding, Head, Select};
 use super::ARM_FORMS;
+use crate::errors::Errors;
 
 /// The arms that will be expanded, in source order, and the `default` body.
 pub(crate) struct Plan<'a> {
@@ -63,7 +64,7 @@ pub(crate) fn check(select: &Select) -> (Plan<'_>, Option<Error>) {
             None => {}
         }
     }
-    (plan, errors.0)
+    (plan, errors.into_error())
 }
 
 enum Checked<'a> {
@@ -184,17 +185,4 @@ fn refutable_part(pat: &Pat) -> Option<&Pat> {
 /// `::std::option::Option::Some`).
 fn ends_with(path: &syn::Path, name: &str) -> bool {
     path.segments.last().is_some_and(|segment| segment.ident == name)
-}
-
-/// Independent errors, reported together (serde_derive's `Ctxt`).
-#[derive(Default)]
-struct Errors(Option<Error>);
-
-impl Errors {
-    fn push(&mut self, err: Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(err),
-            None => self.0 = Some(err),
-        }
-    }
 }

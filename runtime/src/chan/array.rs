@@ -212,16 +212,6 @@ impl<T> Channel<T> {
         Ok(msg)
     }
 
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TryError<T>> {
-        let token = &mut Token::default();
-        if self.start_send(token) {
-            // SAFETY: reserved just above.
-            unsafe { self.write(token, msg) }.map_err(TryError::Closed)
-        } else {
-            Err(TryError::Full(msg))
-        }
-    }
-
     /// Blocking send (invariant 3); `deadline` for `send_timeout`.
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
         let token = &mut Token::default();
@@ -242,16 +232,6 @@ impl<T> Channel<T> {
                 self.senders.unregister(0, &cx);
             }
             cx.release();
-        }
-    }
-
-    pub(crate) fn try_recv(&self) -> Result<T, TryError<()>> {
-        let token = &mut Token::default();
-        if self.start_recv(token) {
-            // SAFETY: reserved just above.
-            unsafe { self.read(token) }.map_err(|()| TryError::Closed(()))
-        } else {
-            Err(TryError::Full(()))
         }
     }
 

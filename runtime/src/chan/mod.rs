@@ -253,14 +253,13 @@ impl<T> Sender<T> {
 
     /// Sends without waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let r = match &self.shared.flavor {
-            Flavor::Array(c) => c.try_send(value),
-            Flavor::Zero(c) => c.try_send(value),
-        };
-        r.map_err(|e| match e {
-            TryError::Full(v) => TrySendError::Full(v),
-            TryError::Closed(v) => TrySendError::Closed(v),
-        })
+        // The two phases `select` uses: reserve (or pair), then complete.
+        let token = &mut Token::default();
+        if !self.shared.start_send(token) {
+            return Err(TrySendError::Full(value));
+        }
+        // SAFETY: reserved just above, on this channel.
+        unsafe { self.shared.write(token, value) }.map_err(TrySendError::Closed)
     }
 
     /// Sends, waiting at most `timeout`.
@@ -308,14 +307,12 @@ impl<T> Receiver<T> {
 
     /// Receives without waiting.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let r = match &self.shared.flavor {
-            Flavor::Array(c) => c.try_recv(),
-            Flavor::Zero(c) => c.try_recv(),
-        };
-        r.map_err(|e| match e {
-            TryError::Full(()) => TryRecvError::Empty,
-            TryError::Closed(()) => TryRecvError::Closed,
-        })
+        let token = &mut Token::default();
+        if !self.shared.start_recv(token) {
+            return Err(TryRecvError::Empty);
+        }
+        // SAFETY: reserved just above, on this channel.
+        unsafe { self.shared.read(token) }.map_err(|()| TryRecvError::Closed)
     }
 
     /// Receives, waiting at most `timeout`.

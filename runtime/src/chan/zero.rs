@@ -151,16 +151,6 @@ impl<T> Channel<T> {
         }
     }
 
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TryError<T>> {
-        let token = &mut Token::default();
-        if self.start_send(token) {
-            // SAFETY: paired just above.
-            unsafe { self.write(token, msg) }.map_err(TryError::Closed)
-        } else {
-            Err(TryError::Full(msg))
-        }
-    }
-
     /// Blocking send; `Err(Full)` means timed out at `deadline`.
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
         let token = &mut Token::default();
@@ -200,16 +190,6 @@ impl<T> Channel<T> {
         };
         cx.release();
         result
-    }
-
-    pub(crate) fn try_recv(&self) -> Result<T, TryError<()>> {
-        let token = &mut Token::default();
-        if self.start_recv(token) {
-            // SAFETY: paired just above.
-            unsafe { self.read(token) }.map_err(|()| TryError::Closed(()))
-        } else {
-            Err(TryError::Full(()))
-        }
     }
 
     /// Blocking receive; `Err(Full)` means timed out at `deadline`.
