@@ -43,6 +43,13 @@ pub use select::{Select, SelectedOperation};
 pub use stack::DEFAULT_STACK_SIZE;
 pub use sync::WaitGroup;
 
+/// The goroutine park token, for its loom model (`tests/loom.rs`).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::goroutine::ParkToken;
+}
+
 /// Stack accounting, for tests and diagnostics.
 #[doc(hidden)]
 pub mod __stacks {

@@ -90,3 +90,46 @@ fn a_select_send_arm_pairs_with_a_blocked_receiver() {
         assert_eq!(r.join().unwrap(), Some(9));
     });
 }
+
+/// The goroutine park token (goroutine/park_token.rs), with the main loom
+/// thread as the goroutine: `begin_park() == true` stands for switching out
+/// and a waker that gets `wake() == true` for queueing it again (loom's
+/// park/unpark, one unpark per such park). A stale wake (left over from an
+/// earlier wait) coalesces with the real one; the goroutine must still see
+/// the real waker's condition and never park for good.
+#[test]
+fn park_token_never_loses_a_wake() {
+    use goroutines_runtime::__loom::ParkToken;
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::sync::Arc;
+
+    loom::model(|| {
+        let token = Arc::new(ParkToken::new());
+        let ready = Arc::new(AtomicBool::new(false));
+        let me = thread::current();
+        let stale = {
+            let (token, me) = (token.clone(), me.clone());
+            thread::spawn(move || {
+                if token.wake() {
+                    me.unpark();
+                }
+            })
+        };
+        let real = {
+            let (token, ready) = (token.clone(), ready.clone());
+            thread::spawn(move || {
+                ready.store(true, Ordering::Release);
+                if token.wake() {
+                    me.unpark();
+                }
+            })
+        };
+        while !ready.load(Ordering::Acquire) {
+            if token.begin_park() {
+                thread::park();
+            }
+        }
+        stale.join().unwrap();
+        real.join().unwrap();
+    });
+}

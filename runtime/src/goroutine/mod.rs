@@ -20,14 +20,11 @@
 //!    and dropped on one OS thread for life. This is what makes `!Send` data
 //!    on a goroutine's stack (`Rc`, a `MutexGuard`, `thread_local!`
 //!    references) sound.
-//! 3. **Park token** (`park`), as `std::thread::park`: `EMPTY`, `NOTIFIED` (a
-//!    wake came while the goroutine ran; its next park returns at once) and
-//!    `PARKED` (the goroutine switched out, or is about to, and waits). Only
-//!    the goroutine itself moves `EMPTY -> PARKED`; only a waker moves
-//!    `PARKED -> EMPTY`, and that waker then queues the goroutine on its home
-//!    worker. A wake that races the switch-out is harmless: only the home
-//!    worker dequeues the goroutine, and it is busy running it until the
-//!    switch completes. Parks may return spuriously; every primitive loops.
+//! 3. **Park token** (`park_token.rs`), as `std::thread::park`'s: a wake
+//!    before the park makes it return at once; a wake of a parked goroutine
+//!    moves the token `PARKED -> EMPTY`, and that waker then queues the
+//!    goroutine on its home worker. Parks may return spuriously; every
+//!    primitive loops.
 //! 4. **Recycled only when unique.** A record is reset and reused only by
 //!    the holder of its sole reference (`GoRef::get_mut`, or the last drop),
 //!    i.e. when no handle, waiter or queue refers to it any more; whoever
@@ -42,14 +39,16 @@
 pub(crate) mod current;
 mod goref;
 mod job;
+mod park_token;
 
 pub(crate) use goref::GoRef;
 pub(crate) use job::Job;
 use job::JobSlot;
+pub use park_token::ParkToken;
 
 use std::cell::UnsafeCell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, Yielder};
 
@@ -79,10 +78,6 @@ pub(crate) enum Body {
 /// `home` before the first run.
 pub(crate) const UNSTARTED: usize = usize::MAX;
 
-const EMPTY: u8 = 0;
-const NOTIFIED: u8 = 1;
-const PARKED: u8 = 2;
-
 pub(crate) struct Goroutine {
     /// Process-wide unique, from 1 (Go numbers its main goroutine 1 too).
     pub(crate) id: u64,
@@ -91,7 +86,7 @@ pub(crate) struct Goroutine {
     /// The runtime whose workers run it.
     pub(crate) runtime: &'static Shared,
     /// Park token (invariant 3).
-    park: AtomicU8,
+    park: ParkToken,
     /// Index of the worker it is pinned to, or `UNSTARTED` (invariant 2).
     /// Written once by that worker before the first resume; read by wakers,
     /// who got their `Waiter` through a primitive the goroutine registered
@@ -134,7 +129,7 @@ impl Goroutine {
             id: 0,
             spawn_site: Location::caller(),
             runtime,
-            park: AtomicU8::new(EMPTY),
+            park: ParkToken::new(),
             home: AtomicUsize::new(UNSTARTED),
             guard_page: AtomicUsize::new(0),
             yielder: UnsafeCell::new(std::ptr::null()),
@@ -182,7 +177,7 @@ impl Goroutine {
         }
         self.job.clear();
         *self.body.get_mut() = Body::Unstarted;
-        *self.park.get_mut() = EMPTY;
+        self.park.reset();
         *self.home.get_mut() = UNSTARTED;
         *self.guard_page.get_mut() = 0;
         *self.yielder.get_mut() = std::ptr::null();
@@ -257,43 +252,15 @@ impl Goroutine {
         drop(unsafe { (*self.cx_cache.get()).take() });
     }
 
-    /// Park, goroutine side: returns `true` if the goroutine must switch out
-    /// (its token is now `PARKED`), `false` if a wake already came (the
-    /// token is consumed). Called only by the goroutine itself.
+    /// Park, goroutine side: `true` if the goroutine must switch out,
+    /// `false` if a wake already came. The goroutine itself only.
     pub(crate) fn begin_park(&self) -> bool {
-        // Acquire on consuming NOTIFIED: see the waker's writes before its wake.
-        if self.park.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            return false;
-        }
-        // Release/Acquire pairs with `wake`: the waker that sees PARKED sees
-        // everything the goroutine did before parking.
-        match self.park.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => true,
-            Err(_) => {
-                // Only a waker could have changed it, to NOTIFIED.
-                self.park.store(EMPTY, Ordering::Relaxed);
-                false
-            }
-        }
+        self.park.begin_park()
     }
 
-    /// Wake: returns `true` if the caller must now queue the goroutine on its
-    /// home worker (it moved the token `PARKED -> EMPTY`), `false` if the
-    /// wake was recorded as `NOTIFIED` for the goroutine to find.
+    /// Wake: `true` if the caller must now queue the goroutine on its home
+    /// worker, `false` if the wake was left for its next park.
     pub(crate) fn take_wake(&self) -> bool {
-        let mut cur = self.park.load(Ordering::Acquire);
-        loop {
-            let next = match cur {
-                PARKED => EMPTY,
-                EMPTY => NOTIFIED,
-                _ => return false, // already NOTIFIED
-            };
-            // Release: the goroutine, once resumed (or at its next park),
-            // sees what the waker wrote before waking it.
-            match self.park.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return cur == PARKED,
-                Err(actual) => cur = actual,
-            }
-        }
+        self.park.wake()
     }
 }
