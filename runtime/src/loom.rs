@@ -1,12 +1,11 @@
-//! The synchronisation primitives the channels are built on, from std, or
+//! The synchronisation primitives the channels are built on (their lock is
+//! `chan/spin_lock.rs`, loom's `Mutex` under loom), from std, or
 //! from `loom` when the crate is built with `--cfg loom` (tests/loom.rs), so
 //! that loom can explore every interleaving of the channels' wait-queue and
 //! hand-off protocol. Under loom only plain threads wait (no goroutines).
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-#[cfg(loom)]
-pub(crate) use loom::sync::{Mutex, MutexGuard};
 /// Thread parking under loom: a token behind loom's Mutex and Condvar.
 /// loom's own `unpark` makes a thread runnable from *any* blocked state,
 /// including blocked on a Mutex, which then trips loom's lock assertion;
@@ -63,8 +62,6 @@ pub(crate) mod thread {
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-#[cfg(not(loom))]
-pub(crate) use std::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use std::thread;
 

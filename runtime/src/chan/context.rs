@@ -11,7 +11,7 @@
 //!    wakes the waiter; the waiter reads it only after seeing its selection
 //!    (`wait_packet` spins/yields until it is non-null).
 
-use crate::loom::{AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::{fence, AtomicPtr, AtomicUsize, Ordering};
 use std::ptr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -100,16 +100,18 @@ impl Context {
     /// new one. Give it back with `release` when the wait is over.
     pub(crate) fn acquire() -> Context {
         match cache::take() {
-            Some(mut cx) => match Arc::get_mut(&mut cx.inner) {
-                Some(inner) => {
-                    // Exclusive (the Arc is unique): plain stores.
-                    inner.select.store(WAITING, Ordering::Relaxed);
-                    inner.packet.store(ptr::null_mut(), Ordering::Relaxed);
-                    cx
-                }
-                None => Context::new(),
-            },
-            None => Context::new(),
+            // Unique: no waker holds a clone (contexts have no `Weak`s), and
+            // none can appear, since only the holders of a clone make one.
+            // A load, where `Arc::get_mut` would cost a locked instruction
+            // per wait; the Acquire fence pairs with the last waker's drop
+            // (a Release decrement), so its accesses come before our resets.
+            Some(cx) if Arc::strong_count(&cx.inner) == 1 => {
+                fence(Ordering::Acquire);
+                cx.inner.select.store(WAITING, Ordering::Relaxed);
+                cx.inner.packet.store(ptr::null_mut(), Ordering::Relaxed);
+                cx
+            }
+            _ => Context::new(),
         }
     }
 

@@ -19,6 +19,7 @@
 mod array;
 pub(crate) mod context;
 mod errors;
+mod spin_lock;
 pub(crate) mod token;
 mod waker;
 mod zero;

@@ -19,9 +19,10 @@
 //!    `seqcst_order_for_loom` marks both sides for loom, which needs a fence
 //!    to see that order.
 
-use crate::loom::{seqcst_order_for_loom, AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::loom::{seqcst_order_for_loom, AtomicBool, Ordering};
 
 use super::context::{current_identity, Context, Selected};
+use super::spin_lock::{SpinGuard, SpinLock};
 
 /// One blocked operation.
 pub(crate) struct Entry {
@@ -93,19 +94,18 @@ impl Waker {
 }
 
 /// A `Waker` behind a lock, with a lock-free emptiness check (invariant 2).
-#[derive(Default)]
 pub(crate) struct SyncWaker {
-    inner: Mutex<Waker>,
+    inner: SpinLock<Waker>,
     is_empty: AtomicBool,
 }
 
 impl SyncWaker {
     pub(crate) fn new() -> SyncWaker {
-        SyncWaker { inner: Mutex::new(Waker::default()), is_empty: AtomicBool::new(true) }
+        SyncWaker { inner: SpinLock::new(Waker::default()), is_empty: AtomicBool::new(true) }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Waker> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> SpinGuard<'_, Waker> {
+        self.inner.lock()
     }
 
     /// Registers a blocked operation; the caller then re-checks the channel

@@ -17,12 +17,13 @@
 //!    taking the message out; or, for a select arm that lost, the owner when
 //!    it unregisters.
 
-use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::loom::{AtomicBool, Ordering};
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::time::Instant;
 
 use super::context::{backoff, Context, Selected};
+use super::spin_lock::{SpinGuard, SpinLock};
 use super::token::Token;
 use super::waker::Waker;
 use super::TryError;
@@ -58,7 +59,7 @@ struct Inner {
 }
 
 pub(crate) struct Channel<T> {
-    inner: Mutex<Inner>,
+    inner: SpinLock<Inner>,
     _msgs: PhantomData<T>,
 }
 
@@ -71,13 +72,13 @@ unsafe impl<T: Send> Sync for Channel<T> {}
 impl<T> Channel<T> {
     pub(crate) fn new() -> Channel<T> {
         Channel {
-            inner: Mutex::new(Inner { senders: Waker::default(), receivers: Waker::default(), is_closed: false }),
+            inner: SpinLock::new(Inner { senders: Waker::default(), receivers: Waker::default(), is_closed: false }),
             _msgs: PhantomData,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> SpinGuard<'_, Inner> {
+        self.inner.lock()
     }
 
     /// Pairs with a blocked receiver; `true` with a null packet when closed.

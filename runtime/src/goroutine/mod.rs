@@ -232,6 +232,7 @@ impl Goroutine {
     }
 
     /// The cached wait context, taken out. The running goroutine only.
+    #[cfg_attr(loom, allow(dead_code))] // loom caches no contexts
     pub(crate) fn take_cached_context(&self) -> Option<crate::chan::context::Context> {
         // SAFETY: only the goroutine itself calls this (through
         // `current::with_running`), on its home thread, never re-entrantly.
@@ -239,6 +240,7 @@ impl Goroutine {
     }
 
     /// Keeps a wait context for the next wait. The running goroutine only.
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn cache_context(&self, cx: crate::chan::context::Context) {
         // SAFETY: as in `take_cached_context`.
         unsafe { *self.cx_cache.get() = Some(cx) };
