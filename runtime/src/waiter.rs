@@ -40,8 +40,8 @@ impl Waiter {
     pub(crate) fn wake(self) {
         match self {
             Waiter::Goroutine(g) => {
-                if g.take_wake() {
-                    g.runtime.schedule_woken(g);
+                if let Some(parked) = g.take_wake() {
+                    g.runtime.schedule_woken(parked);
                 }
             }
             Waiter::Thread(t) => t.unpark(),
@@ -52,8 +52,8 @@ impl Waiter {
     pub(crate) fn wake_by_ref(&self) {
         match self {
             Waiter::Goroutine(g) => {
-                if g.take_wake() {
-                    g.runtime.schedule_woken(g.clone());
+                if let Some(parked) = g.take_wake() {
+                    g.runtime.schedule_woken(parked);
                 }
             }
             Waiter::Thread(t) => t.unpark(),

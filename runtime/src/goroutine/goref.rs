@@ -28,8 +28,8 @@ use crate::scheduler::Shared;
 /// Records allocated at once when a runtime's pools are empty (about 70 KiB).
 const SLAB: usize = 256;
 
-/// A counted reference to a goroutine record. Run queues, waiters and
-/// handles hold these.
+/// A counted reference to a goroutine record. Run queues, waiters, handles
+/// and a parked goroutine's park (goroutine.rs invariant 3) hold these.
 pub(crate) struct GoRef {
     ptr: NonNull<Goroutine>,
 }

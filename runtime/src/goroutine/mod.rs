@@ -24,7 +24,11 @@
 //!    before the park makes it return at once; a wake of a parked goroutine
 //!    moves the token `PARKED -> EMPTY`, and that waker then queues the
 //!    goroutine on its home worker. Parks may return spuriously; every
-//!    primitive loops.
+//!    primitive loops. A parked goroutine's record keeps one `GoRef` on
+//!    behalf of its park: the worker gives up the reference it ran the
+//!    goroutine with when the coroutine switches out parked, and the waker
+//!    that moves the token `PARKED -> EMPTY` takes it over to queue the
+//!    goroutine (`take_wake`), so a wake costs no reference-count traffic.
 //! 4. **Recycled only when unique.** A record is reset and reused only by
 //!    the holder of its sole reference (`GoRef::get_mut`, or the last drop),
 //!    i.e. when no handle, waiter or queue refers to it any more; whoever
@@ -260,9 +264,16 @@ impl Goroutine {
         self.park.begin_park()
     }
 
-    /// Wake: `true` if the caller must now queue the goroutine on its home
-    /// worker, `false` if the wake was left for its next park.
-    pub(crate) fn take_wake(&self) -> bool {
-        self.park.wake()
+    /// Wake: the park's reference (invariant 3) if the caller must now
+    /// queue the goroutine on its home worker, `None` if the wake was left
+    /// for its next park.
+    pub(crate) fn take_wake(&self) -> Option<GoRef> {
+        if !self.park.wake() {
+            return None;
+        }
+        // SAFETY: we moved the token `PARKED -> EMPTY`: the reference its
+        // worker gave up for this park (`into_raw` in `Worker::resume`, or
+        // about to be, which changes no count) is ours, and nobody else's.
+        Some(unsafe { GoRef::from_raw(self as *const Goroutine as *mut Goroutine) })
     }
 }

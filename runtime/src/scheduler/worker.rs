@@ -506,7 +506,11 @@ impl Worker {
         self.in_goroutine.set(false);
         current::set_running(None);
         match result {
-            CoroutineResult::Yield(Suspend::Park) => {}
+            // The reference we ran it with is now the park's, for its waker
+            // to take over (goroutine.rs invariant 3).
+            CoroutineResult::Yield(Suspend::Park) => {
+                let _ = g.into_raw();
+            }
             CoroutineResult::Yield(Suspend::Yield) => self.yielded.borrow_mut().push_back(g),
             CoroutineResult::Return(()) => self.finish(g),
         }
