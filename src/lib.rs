@@ -80,8 +80,12 @@
 //!   Each stack costs two kernel memory maps; when `vm.max_map_count` would
 //!   be exceeded, new goroutines wait for a stack instead of failing.
 //! - **No preemption**: a goroutine runs until it blocks in a runtime
-//!   primitive, calls [`yield_now`], or ends. Foreign blocking calls
-//!   (`std::thread::sleep`, std I/O, `std::sync::Mutex`) block the worker.
+//!   primitive, calls [`yield_now`], or ends; every 128th channel operation
+//!   (or `select`) in one run yields too, so a loop that never blocks on a
+//!   channel (a `try_recv` poll, a select fed from other workers) still lets
+//!   the goroutines beside it run. A loop that touches no channel must call
+//!   [`yield_now`] itself. Foreign blocking calls (`std::thread::sleep`, std
+//!   I/O, `std::sync::Mutex`) block the worker.
 //! - **Panics** are caught at the goroutine boundary, reported as
 //!   `goroutine N (spawned at FILE:LINE) panicked at …`, and returned by
 //!   [`JoinHandle::join`] as [`Panicked`]; [`Builder::panic_policy`] can

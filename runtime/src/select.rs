@@ -165,6 +165,8 @@ impl<'a> Select<'a> {
     }
 
     fn run(&mut self, deadline: Option<Instant>, block: bool) -> Option<SelectedOperation<'a>> {
+        // Before any reservation (chan/mod.rs invariant 3).
+        crate::goroutine::current::spend_budget();
         let mut token = Token::default();
         loop {
             // Pass 1.

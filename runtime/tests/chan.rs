@@ -248,3 +248,27 @@ fn prime_sieve_of_goroutines() {
     assert_eq!(&primes[..10], [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]);
     assert_eq!(primes[24], 97);
 }
+
+/// No preemption exists, so channel operations spend a budget and yield
+/// when it runs out (DESIGN.md, "Cooperation"): a goroutine polling
+/// `try_recv` in a hot loop on a one-worker runtime still lets the
+/// goroutine pinned beside it run, here the one that ends the loop.
+#[test]
+fn a_goroutine_polling_a_channel_does_not_starve_its_worker() {
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let h = rt.spawn(move || {
+        let (stop_tx, stop_rx) = chan::<()>(1);
+        // Spawned from this goroutine: it waits on this very worker.
+        let _stopper = spawn(move || stop_tx.send(()).unwrap());
+        let mut polls = 0u64;
+        while let Err(TryRecvError::Empty) = stop_rx.try_recv() {
+            polls += 1;
+        }
+        done_tx.send(polls).unwrap();
+    });
+    // A hang guard, not a timing assertion.
+    let polls = done_rx.recv_timeout(Duration::from_secs(60)).expect("the polling goroutine starved its neighbour");
+    assert!(polls >= 1);
+    h.join().unwrap();
+}

@@ -15,6 +15,10 @@
 //!    receives drain what is buffered, then return `None`.
 //! 2. `senders` and `receivers` count live handles; the channel's memory
 //!    goes with the last handle of either kind (an `Arc`).
+//! 3. Every operation starts by spending one unit of the running
+//!    goroutine's cooperative budget (`goroutine/current.rs`): a goroutine
+//!    that completes many operations without blocking yields now and then,
+//!    before it reserves anything, so the goroutines pinned beside it run.
 
 mod array;
 pub(crate) mod context;
@@ -24,6 +28,7 @@ pub(crate) mod token;
 mod waker;
 mod zero;
 
+use crate::goroutine::current::spend_budget;
 use crate::loom::{AtomicUsize, Ordering};
 use std::fmt;
 use std::sync::Arc;
@@ -107,6 +112,7 @@ impl<T> Shared<T> {
     }
 
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
+        spend_budget();
         match &self.flavor {
             Flavor::Array(c) => c.send(msg, deadline),
             Flavor::Zero(c) => c.send(msg, deadline),
@@ -114,6 +120,7 @@ impl<T> Shared<T> {
     }
 
     fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
+        spend_budget();
         match &self.flavor {
             Flavor::Array(c) => c.recv(deadline),
             Flavor::Zero(c) => c.recv(deadline),
@@ -254,6 +261,7 @@ impl<T> Sender<T> {
 
     /// Sends without waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        spend_budget();
         // The two phases `select` uses: reserve (or pair), then complete.
         let token = &mut Token::default();
         if !self.shared.start_send(token) {
@@ -308,6 +316,7 @@ impl<T> Receiver<T> {
 
     /// Receives without waiting.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        spend_budget();
         let token = &mut Token::default();
         if !self.shared.start_recv(token) {
             return Err(TryRecvError::Empty);

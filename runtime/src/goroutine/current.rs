@@ -81,3 +81,42 @@ pub fn yield_now() {
         None => std::thread::yield_now(),
     })
 }
+
+/// Channel operations a goroutine may complete in one run before it yields
+/// (DESIGN.md, "Cooperation"; tokio's coop budget is the same size). There
+/// is no preemption: without a budget, a goroutine that never blocks (a
+/// select loop fed from other workers, a `try_recv` poll) would keep its
+/// worker from the goroutines pinned beside it for as long as it runs.
+const BUDGET: u32 = 128;
+
+thread_local! {
+    /// Operations left in the running goroutine's budget. Reset by the
+    /// worker at each resume; counts down on plain threads too, harmlessly.
+    static BUDGET_LEFT: Cell<u32> = const { Cell::new(BUDGET) };
+}
+
+/// A fresh budget for the goroutine this worker is about to resume.
+pub(crate) fn reset_budget() {
+    BUDGET_LEFT.with(|b| b.set(BUDGET));
+}
+
+/// Spends one unit of the running goroutine's budget: a channel operation
+/// completed (or failed without blocking). When the budget is spent, the
+/// goroutine yields, behind everything else its worker has to run. Call
+/// only where the caller holds no reservation or lock a peer may wait on.
+#[inline]
+pub(crate) fn spend_budget() {
+    let spent = BUDGET_LEFT.with(|b| {
+        let n = b.get();
+        b.set(n.wrapping_sub(1));
+        n <= 1
+    });
+    if spent {
+        reset_budget();
+        with_running(|g| {
+            if let Some(g) = g {
+                suspend(g, Suspend::Yield);
+            }
+        });
+    }
+}

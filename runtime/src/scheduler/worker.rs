@@ -501,6 +501,7 @@ impl Worker {
             unreachable!("goroutine {} queued after it ended", g.id);
         };
         current::set_running(Some(&g));
+        current::reset_budget();
         self.in_goroutine.set(true);
         let result = co.resume(());
         self.in_goroutine.set(false);
