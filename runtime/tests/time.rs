@@ -96,3 +96,18 @@ fn many_early_finished_timeouts_do_not_pile_up() {
         }
     });
 }
+
+/// A tick's value is the time it was due (as Go's since 1.23), so values
+/// sit on the ticker's schedule however late the timer ran.
+#[test]
+fn ticks_carry_the_time_they_were_due() {
+    let period = Duration::from_millis(1);
+    let t = Ticker::new(period);
+    let first = t.recv().unwrap();
+    for _ in 0..5 {
+        let v = t.recv().unwrap();
+        let since = v.duration_since(first).as_nanos();
+        assert_eq!(since % period.as_nanos(), 0, "tick {since} ns after the first is off the schedule");
+    }
+    t.stop();
+}

@@ -36,7 +36,8 @@ pub fn sleep(d: Duration) {
     timer.forget();
 }
 
-/// A channel that receives the time once, after `d` (Go's `time.After`).
+/// A channel that receives, once, the time `d` from now (Go's `time.After`;
+/// as Go's, the value is when the timer was due, not when it ran).
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,40 +50,56 @@ pub fn after(d: Duration) -> Receiver<std::time::Instant> {
     rx
 }
 
-/// Schedules one `try_send` of the firing time into `tx`.
+/// Schedules one `try_send` into `tx` of the time it was due. As Go (since
+/// 1.23) sends: a tick's value says which tick it is, however late the
+/// timer ran, so a late wake-up never looks like a skipped period.
 fn fire_once(deadline: Instant, tx: Sender<Instant>) -> TimerGuard {
     let mut tx = Some(tx);
     timer::schedule(
         deadline,
-        Box::new(move |_| {
+        Box::new(move |due| {
             if let Some(tx) = tx.take() {
-                let _ = tx.try_send(Instant::now());
+                let _ = tx.try_send(due);
             }
             None
         }),
     )
 }
 
-/// Schedules a `try_send` of the time every `period` from `start`, on
-/// schedule: a tick the receiver has not taken yet makes the next one drop
-/// (the channel holds one), as Go's ticker does.
+/// Periods a ticker's timer may fall behind and still deliver the ticks it
+/// missed (see `fire_every`).
+const CATCH_UP: u32 = 2;
+
+/// Schedules a `try_send` of the time it was due (see `fire_once`) every
+/// `period` from `start`, on schedule. A tick the receiver has not taken yet
+/// makes the next one drop (the channel holds one), as Go's ticker does.
+///
+/// A timer that itself ran late (the timer thread was not scheduled for a
+/// millisecond: it happens on a loaded machine) is not the receiver's
+/// fault: a tick it missed by at most `CATCH_UP` periods is still sent,
+/// half a period after the late one, so that a receiver that keeps up loses
+/// none. Further behind, it skips to its schedule, as Go's does.
 fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGuard {
     let period = period.max(Duration::from_nanos(1));
+    // The tick due next, on the schedule `start + k * period`.
+    let mut due = start;
     timer::schedule(
         start,
-        Box::new(move |deadline| {
-            if tx.try_send(Instant::now()).is_err() && tx.is_closed() {
+        Box::new(move |_| {
+            if tx.try_send(due).is_err() && tx.is_closed() {
                 return None;
             }
-            // Stay on schedule; skip periods already past (a slow receiver
-            // or a stalled timer thread drops ticks, it does not bunch them).
-            let mut next = deadline + period;
+            due += period;
             let now = Instant::now();
-            if next <= now {
-                let behind = now.duration_since(deadline).as_nanos() / period.as_nanos();
-                next = deadline + period * (behind as u32 + 1);
+            if due > now {
+                return Some(due);
             }
-            Some(next)
+            if now.duration_since(due) < period * CATCH_UP {
+                return Some(now + period / 2);
+            }
+            let behind = now.duration_since(due).as_nanos() / period.as_nanos();
+            due += period * (behind as u32 + 1);
+            Some(due)
         }),
     )
 }
@@ -95,7 +112,8 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
     rx
 }
 
-/// Delivers the time on its channel every period (Go's `time.Ticker`):
+/// Delivers the time on its channel every period (Go's `time.Ticker`; each
+/// value is the time that tick was due):
 /// one tick waits in the channel at most; ticks the receiver misses are
 /// dropped, and the ticker stays on its schedule.
 ///
