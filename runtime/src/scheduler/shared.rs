@@ -77,7 +77,10 @@ pub(crate) struct WorkerShared {
     /// The worker's thread, set by the thread itself when it starts.
     pub(crate) thread: OnceLock<Thread>,
     /// The worker is asleep or about to be (Dekker flag, idle.rs inv. 3).
-    pub(crate) sleeping: AtomicBool,
+    /// Read by every remote wake, written only when the worker goes to
+    /// sleep or wakes: on a cache line of its own, away from `picks`,
+    /// which the worker writes at every pick.
+    pub(crate) sleeping: CachePadded<AtomicBool>,
     /// This worker's shard of the live-goroutine count (invariant 6), on a
     /// cache line of its own: only this worker writes it.
     pub(crate) live: CachePadded<AtomicIsize>,

@@ -173,7 +173,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         stealer: deque.stealer(),
         remote: Injector::new(),
         thread: OnceLock::new(),
-        sleeping: AtomicBool::new(false),
+        sleeping: CachePadded::new(AtomicBool::new(false)),
         live: CachePadded::new(AtomicIsize::new(0)),
         spawned: AtomicPtr::new(ptr::null_mut()),
         picks: AtomicU32::new(0),
