@@ -13,6 +13,7 @@
 //! - `chan/`, `select.rs`: channels and `select`
 //! - `time/`: the timer facility, `sleep`, `after`, `tick`, `Ticker`, `Timer`
 //! - `sync/`: goroutine-aware synchronisation
+//! - `pipeline/`: `pipeline!`'s stages and `Pipeline`, `merge`, `fan_out`
 
 #![warn(missing_docs)]
 
@@ -21,6 +22,7 @@ mod goroutine;
 mod join;
 mod loom;
 mod panic;
+pub mod pipeline;
 mod scheduler;
 mod scope;
 mod select;

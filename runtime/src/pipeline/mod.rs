@@ -1,0 +1,476 @@
+//! `pipeline!`'s runtime: a source and stages, each stage one goroutine (or
+//! `workers` of them) joined by channels, and [`Pipeline`], the output end.
+//!
+//! - `stage.rs`: what a stage does with one item (`map`, `filter`, ...);
+//! - this file: the goroutines that run the source and the stages, the
+//!   shared state that stops them, and `Pipeline`;
+//! - `fan.rs`: `merge` and `fan_out`, the same fan-in/fan-out as helpers.
+//!
+//! A pipeline is exactly what one writes by hand with `go!` and `chan`: the
+//! expansion adds no goroutine and no channel hop (beyond the dispatcher and
+//! collector an `ordered` fan-out needs), and per item only a relaxed load
+//! of the `cancelled` flag.
+//!
+//! # Invariants
+//!
+//! 1. Every channel of a pipeline (source to stage 1, between stages, and
+//!    the output) is registered in `State::closers` when made. `cancel`
+//!    sets `cancelled` and closes them all, which wakes every goroutine
+//!    blocked on any of them: blocked sends fail, blocked receives end. So
+//!    after `cancel` each goroutine of the pipeline ends after at most the
+//!    item it is working on (they also check `cancelled` before each item).
+//! 2. The first failure (a `try_map` error, a panic in a stage's closure or
+//!    in the source's iterator) is kept and cancels the pipeline; later ones
+//!    are dropped.
+//! 3. Completion flows downstream: a goroutine ends when its input is
+//!    closed and drained, and drops its output `Sender`, so a stage's output
+//!    closes once all its workers ended.
+//! 4. Dropping a `Pipeline` cancels it (invariant 1); `wait` runs it to its
+//!    end and joins every goroutine, so none outlives it.
+
+mod fan;
+mod stage;
+
+pub use fan::{fan_out, merge};
+pub use stage::{Filter, FilterMap, FlatMap, Inspect, Map, Step, TryMap};
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::chan::{chan, Receiver, Sender};
+use crate::join::JoinHandle;
+use crate::scheduler::spawn_at;
+
+/// A `try_map` stage's error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The capacity of a stage's output channel when `buffer` is not given.
+///
+/// Measured with `cargo bench --bench runtime -- pipeline_macro`: a
+/// generator -> square -> sum pipeline over 1M items, on 2 workers. An
+/// unbuffered hop costs a rendezvous (a switch, or a cross-worker wake, per
+/// item), while a small buffer lets each stage run a stretch of items per
+/// switch; past a few dozen the gain flattens while memory held per stage
+/// grows.
+pub const DEFAULT_BUFFER: usize = 64;
+
+/// Why a pipeline stopped before its end.
+#[derive(Debug)]
+pub enum PipelineError {
+    /// A `try_map` stage returned an error.
+    Failed {
+        /// The stage's position, from 1 for the first after the source.
+        stage: usize,
+        /// The stage's kind (`"try_map"`).
+        kind: &'static str,
+        /// What the closure returned.
+        error: BoxError,
+    },
+    /// A stage's closure, or the source's iterator (stage 0), panicked.
+    Panicked {
+        /// The stage's position; 0 is the source.
+        stage: usize,
+        /// The stage's kind (`"map"`, ..., or `"source"`).
+        kind: &'static str,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+impl fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PipelineError::Failed { stage, kind, error } => write!(f, "stage {stage} ({kind}) failed: {error}"),
+            PipelineError::Panicked { stage: 0, message, .. } => write!(f, "the source panicked: {message}"),
+            PipelineError::Panicked { stage, kind, message } => write!(f, "stage {stage} ({kind}) panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PipelineError::Failed { error, .. } => Some(&**error),
+            PipelineError::Panicked { .. } => None,
+        }
+    }
+}
+
+type Closer = Box<dyn Fn() + Send + Sync>;
+
+/// What every goroutine of one pipeline shares.
+struct State {
+    /// Invariant 1. Relaxed: a hint checked per item; the channels' close
+    /// is what actually stops a goroutine.
+    cancelled: AtomicBool,
+    /// Invariant 2.
+    error: Mutex<Option<PipelineError>>,
+    /// Invariant 1: closes each channel of the pipeline.
+    closers: Mutex<Vec<Closer>>,
+    /// Where `pipeline!` was written: the spawn site of its goroutines.
+    site: &'static Location<'static>,
+}
+
+impl State {
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+        for close in self.closers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            close();
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Records `e` if it is the first failure, and stops the pipeline.
+    fn fail(&self, e: PipelineError) {
+        {
+            let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(e);
+            }
+        }
+        self.cancel();
+    }
+
+    /// A channel of this pipeline, registered for `cancel`.
+    fn channel<T: Send + 'static>(&self, cap: usize) -> (Sender<T>, Receiver<T>) {
+        let (tx, rx) = chan(cap);
+        self.adopt(&rx);
+        (tx, rx)
+    }
+
+    /// Registers `rx`'s channel for `cancel` (a clone of a receiver keeps
+    /// no sender alive, so completion still flows: invariant 3).
+    fn adopt<T: Send + 'static>(&self, rx: &Receiver<T>) {
+        let rx = rx.clone();
+        self.closers.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(move || {
+            rx.close();
+        }));
+    }
+
+    /// Runs `body` as a goroutine of the pipeline: a panic in it is the
+    /// pipeline's failure (invariant 2), not the goroutine's.
+    fn go(self: &Arc<State>, stage: usize, kind: &'static str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+        let state = self.clone();
+        spawn_at(
+            move || {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
+                    state.fail(PipelineError::Panicked { stage, kind, message: panic_message(&*payload) });
+                }
+            },
+            self.site,
+        )
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}
+
+/// How a stage runs: `pipeline!`'s options.
+#[derive(Clone, Copy, Debug)]
+pub struct Opts {
+    /// The stage's position, from 1.
+    pub stage: usize,
+    /// Its kind, for error messages.
+    pub kind: &'static str,
+    /// Goroutines running it (fan-out/fan-in over one input channel).
+    pub workers: usize,
+    /// Keep the input's order with `workers > 1`.
+    pub ordered: bool,
+    /// The capacity of its output channel.
+    pub buffer: usize,
+}
+
+/// A pipeline under construction: its last channel and its goroutines.
+/// `pipeline!` expands to a chain of these calls.
+pub struct Builder<T> {
+    input: Receiver<T>,
+    state: Arc<State>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl<T: Send + 'static> Builder<T> {
+    /// A source that runs `items` in a goroutine of its own.
+    #[track_caller]
+    pub fn from_iter<I>(items: I, buffer: usize) -> Builder<T>
+    where
+        I: IntoIterator<Item = T> + Send + 'static,
+    {
+        let state = Arc::new(State {
+            cancelled: AtomicBool::new(false),
+            error: Mutex::new(None),
+            closers: Mutex::new(Vec::new()),
+            site: Location::caller(),
+        });
+        let (tx, rx) = state.channel(buffer);
+        let s = state.clone();
+        let source = state.go(0, "source", move || {
+            for item in items {
+                if s.is_cancelled() || tx.send(item).is_err() {
+                    break;
+                }
+            }
+        });
+        Builder { input: rx, state, handles: vec![source] }
+    }
+
+    /// A source that is a channel: its values, until it is closed. Dropping
+    /// the pipeline closes it too.
+    #[track_caller]
+    pub fn from_receiver(rx: Receiver<T>) -> Builder<T> {
+        let state = Arc::new(State {
+            cancelled: AtomicBool::new(false),
+            error: Mutex::new(None),
+            closers: Mutex::new(Vec::new()),
+            site: Location::caller(),
+        });
+        state.adopt(&rx);
+        Builder { input: rx, state, handles: Vec::new() }
+    }
+
+    /// `map(f)`.
+    pub fn map<U: Send + 'static>(self, opts: Opts, f: impl Fn(T) -> U + Send + Sync + 'static) -> Builder<U> {
+        self.stage(opts, Map::new(f))
+    }
+
+    /// `filter(f)`.
+    pub fn filter(self, opts: Opts, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Builder<T> {
+        self.stage(opts, Filter::new(f))
+    }
+
+    /// `filter_map(f)`.
+    pub fn filter_map<U: Send + 'static>(
+        self,
+        opts: Opts,
+        f: impl Fn(T) -> Option<U> + Send + Sync + 'static,
+    ) -> Builder<U> {
+        self.stage(opts, FilterMap::new(f))
+    }
+
+    /// `flat_map(f)`.
+    pub fn flat_map<I>(self, opts: Opts, f: impl Fn(T) -> I + Send + Sync + 'static) -> Builder<I::Item>
+    where
+        I: IntoIterator + 'static,
+        I::Item: Send + 'static,
+    {
+        self.stage(opts, FlatMap::new(f))
+    }
+
+    /// `try_map(f)`.
+    pub fn try_map<U, E>(self, opts: Opts, f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static) -> Builder<U>
+    where
+        U: Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.stage(opts, TryMap::new(f))
+    }
+
+    /// `inspect(f)`.
+    pub fn inspect(self, opts: Opts, f: impl Fn(&T) + Send + Sync + 'static) -> Builder<T> {
+        self.stage(opts, Inspect::new(f))
+    }
+
+    /// Adds a stage running `step`, as `opts` says.
+    pub fn stage<S: Step<T>>(mut self, opts: Opts, step: S) -> Builder<S::Out> {
+        assert!(opts.workers > 0, "pipeline! stage {} ({}): `workers` must be at least 1", opts.stage, opts.kind);
+        let (tx, rx) = self.state.channel(opts.buffer);
+        if opts.workers > 1 && opts.ordered {
+            self.ordered(opts, step, tx);
+        } else {
+            for _ in 0..opts.workers {
+                let (input, tx, step, s) = (self.input.clone(), tx.clone(), step.clone(), self.state.clone());
+                let h = self.state.go(opts.stage, opts.kind, move || run(&s, opts, &step, &input, &tx));
+                self.handles.push(h);
+            }
+        }
+        Builder { input: rx, state: self.state, handles: self.handles }
+    }
+
+    /// `workers > 1, ordered`: a dispatcher deals items round-robin to the
+    /// workers, each over a channel of its own, and a collector takes the
+    /// results back in the same rotation, so the output keeps the input's
+    /// order. The reorder buffer is these channels: bounded by `buffer`
+    /// items per worker.
+    fn ordered<S: Step<T>>(&mut self, opts: Opts, step: S, tx: Sender<S::Out>) {
+        let per_worker = opts.buffer.max(1);
+        let mut to_workers = Vec::with_capacity(opts.workers);
+        let mut from_workers = Vec::with_capacity(opts.workers);
+        for _ in 0..opts.workers {
+            let (in_tx, in_rx) = self.state.channel::<T>(per_worker);
+            let (out_tx, out_rx) = self.state.channel::<Outputs<S::Out>>(per_worker);
+            let (step, s) = (step.clone(), self.state.clone());
+            let h = self.state.go(opts.stage, opts.kind, move || {
+                for item in &in_rx {
+                    if s.is_cancelled() {
+                        break;
+                    }
+                    let mut out = Outputs::None;
+                    match step.step(item, &mut |v| {
+                        out.push(v);
+                        true
+                    }) {
+                        Ok(_) => {}
+                        Err(error) => {
+                            s.fail(PipelineError::Failed { stage: opts.stage, kind: opts.kind, error });
+                            break;
+                        }
+                    }
+                    if out_tx.send(out).is_err() {
+                        break;
+                    }
+                }
+            });
+            self.handles.push(h);
+            to_workers.push(in_tx);
+            from_workers.push(out_rx);
+        }
+        let (input, s) = (self.input.clone(), self.state.clone());
+        let dispatcher = self.state.go(opts.stage, opts.kind, move || {
+            for (i, item) in input.iter().enumerate() {
+                if s.is_cancelled() || to_workers[i % to_workers.len()].send(item).is_err() {
+                    break;
+                }
+            }
+        });
+        let s = self.state.clone();
+        let collector = self.state.go(opts.stage, opts.kind, move || {
+            'items: for i in 0.. {
+                let Some(outs) = from_workers[i % from_workers.len()].recv() else { break };
+                if s.is_cancelled() {
+                    break;
+                }
+                for v in outs {
+                    if tx.send(v).is_err() {
+                        break 'items;
+                    }
+                }
+            }
+        });
+        self.handles.push(dispatcher);
+        self.handles.push(collector);
+    }
+
+    /// The output end.
+    pub fn finish(self) -> Pipeline<T> {
+        Pipeline { output: self.input, state: self.state, handles: self.handles }
+    }
+}
+
+/// One stage worker: its share of the input, through `step`, to `tx`.
+fn run<T, S: Step<T>>(state: &State, opts: Opts, step: &S, input: &Receiver<T>, tx: &Sender<S::Out>) {
+    for item in input {
+        if state.is_cancelled() {
+            return;
+        }
+        match step.step(item, &mut |v| tx.send(v).is_ok()) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => return state.fail(PipelineError::Failed { stage: opts.stage, kind: opts.kind, error }),
+        }
+    }
+}
+
+/// What one input produced, for an ordered stage's collector.
+enum Outputs<U> {
+    None,
+    One(U),
+    Many(Vec<U>),
+}
+
+impl<U> Outputs<U> {
+    fn push(&mut self, v: U) {
+        *self = match std::mem::replace(self, Outputs::None) {
+            Outputs::None => Outputs::One(v),
+            Outputs::One(first) => Outputs::Many(vec![first, v]),
+            Outputs::Many(mut all) => {
+                all.push(v);
+                Outputs::Many(all)
+            }
+        };
+    }
+}
+
+impl<U> IntoIterator for Outputs<U> {
+    type Item = U;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<U>, std::vec::IntoIter<U>>;
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Outputs::None => None.into_iter().chain(Vec::new()),
+            Outputs::One(v) => Some(v).into_iter().chain(Vec::new()),
+            Outputs::Many(all) => None.into_iter().chain(all),
+        }
+    }
+}
+
+/// The output of a `pipeline!`: an iterator over what its last stage
+/// emits. Dropping it (or breaking out of a loop over it) stops every stage
+/// and the source; [`wait`](Pipeline::wait) runs it to its end and reports
+/// the first failure.
+///
+/// ```
+/// use goroutines_runtime::pipeline::{Builder, Opts, DEFAULT_BUFFER};
+/// let opts = Opts { stage: 1, kind: "map", workers: 1, ordered: false, buffer: DEFAULT_BUFFER };
+/// let squares: Vec<u64> = Builder::from_iter(1..=4u64, DEFAULT_BUFFER).map(opts, |n| n * n).finish().collect();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+/// ```
+pub struct Pipeline<T> {
+    output: Receiver<T>,
+    state: Arc<State>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl<T> Pipeline<T> {
+    /// Runs the pipeline to its end, dropping what it emits that was not
+    /// taken yet, waits for every stage, and returns the first failure: a
+    /// `try_map` error or a panic, naming the stage ("stage 2 (map)
+    /// panicked: ..."). After a failure every stage stops.
+    pub fn wait(mut self) -> Result<(), PipelineError> {
+        for _ in &self.output {}
+        for h in self.handles.drain(..) {
+            // A panic inside a stage is caught by the stage (`State::go`)
+            // and recorded; `join` has nothing else to report.
+            let _ = h.join();
+        }
+        match self.state.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops every stage and the source now (what dropping it does).
+    pub fn cancel(&self) {
+        self.state.cancel();
+    }
+}
+
+impl<T> Iterator for Pipeline<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.output.recv()
+    }
+}
+
+impl<T> Drop for Pipeline<T> {
+    fn drop(&mut self) {
+        // Invariant 4.
+        self.state.cancel();
+    }
+}
+
+impl<T> fmt::Debug for Pipeline<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline").field("goroutines", &self.handles.len()).finish_non_exhaustive()
+    }
+}
