@@ -110,6 +110,8 @@ extern crate self as goroutines;
 pub use goroutines_macros::go;
 /// Runs `main` as a goroutine on the global runtime and waits for it.
 pub use goroutines_macros::main;
+/// A pipeline of goroutines joined by channels; see the macro's own docs.
+pub use goroutines_macros::pipeline;
 /// Waits on several channel operations and runs the arm of the one that
 /// proceeds, with Go's arrows; see the macro's own docs.
 pub use goroutines_macros::select;
@@ -137,12 +139,20 @@ pub mod time {
     pub use goroutines_runtime::time::*;
 }
 
+/// Pipelines of goroutines: [`Pipeline`] (what `pipeline!` returns), why one
+/// stopped ([`PipelineError`]), and the fan-in/fan-out helpers [`merge`]
+/// and [`fan_out`] for pipelines written by hand.
+pub mod pipeline {
+    pub use goroutines_runtime::pipeline::{fan_out, merge, BoxError, Pipeline, PipelineError, DEFAULT_BUFFER};
+}
+pub use pipeline::{fan_out, merge, Pipeline, PipelineError};
+
 /// What ordinary programs use: `use goroutines::prelude::*;`.
 pub mod prelude {
     pub use crate::time::{after, sleep, tick, Ticker, Timer};
     pub use crate::{
-        chan, go, goroutine_id, max_procs, num_goroutines, scope, select, set_max_procs, yield_now, JoinHandle,
-        Receiver, Sender, WaitGroup,
+        chan, fan_out, go, goroutine_id, max_procs, merge, num_goroutines, pipeline, scope, select, set_max_procs,
+        yield_now, JoinHandle, Pipeline, Receiver, Sender, WaitGroup,
     };
 }
 

@@ -1,5 +1,5 @@
 //! Procedural macros of the `goroutines` crate: `go!`, `select!`,
-//! `#[goroutines::main]` and `#[goroutines::test]`.
+//! `pipeline!`, `#[goroutines::main]` and `#[goroutines::test]`.
 //!
 //! This file holds the entry points only. Each macro runs in phases kept in
 //! separate files: parse the input into a model that keeps the user's
@@ -16,6 +16,7 @@
 mod entry;
 mod errors;
 mod go;
+mod pipeline;
 mod select;
 mod span;
 
@@ -60,6 +61,51 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn go(input: TokenStream) -> TokenStream {
     go::go(input.into()).into()
+}
+
+/// A pipeline of goroutines joined by channels: a source, then stages
+/// joined by `=>`. Evaluates to `goroutines::Pipeline<T>`, an iterator over
+/// what the last stage emits.
+///
+/// ```text
+/// pipeline! {
+///     source                                  // any IntoIterator + Send + 'static, or a Receiver
+///     => map(|x| ...)                         // one output per input
+///     => filter(|x: &T| ...)                  // keeps what the function accepts
+///     => filter_map(|x| Some(...))            // keeps the Somes
+///     => flat_map(|x| vec![...])              // every item of what it returns
+///     => try_map(|x| Ok(...))                 // the first Err stops everything
+///     => inspect(|x: &T| ...)                 // looks, passes on
+///     => map(workers = 4, ordered, buffer = 16, |x| ...)
+/// }
+/// ```
+///
+/// - **Options**, before the function: `workers = N` runs the stage on N
+///   goroutines over one input channel (fan-out/fan-in); `ordered` keeps the
+///   input's order with several workers; `buffer = N` is the capacity of
+///   the stage's output channel (default `goroutines::pipeline::DEFAULT_BUFFER`).
+/// - **Functions are `Fn`** (they may run on several goroutines at once)
+///   and `Send + Sync + 'static`.
+/// - **Stopping**: dropping the `Pipeline`, or breaking out of a loop over
+///   it, stops every stage and the source. `Pipeline::wait()` runs it to its
+///   end and returns the first `try_map` error or panic, naming the stage
+///   ("stage 2 (map) panicked: ..."); after a failure every stage stops.
+///
+/// ```
+/// use goroutines::prelude::*;
+///
+/// let evens: Vec<u64> = pipeline! {
+///     1..=10u64
+///     => map(|n| n * n)
+///     => map(workers = 4, ordered, |n| n + 1)
+///     => filter(|n| n % 2 == 0)
+/// }
+/// .collect();
+/// assert_eq!(evens, [2, 10, 26, 50, 82]);
+/// ```
+#[proc_macro]
+pub fn pipeline(input: TokenStream) -> TokenStream {
+    pipeline::pipeline(input.into()).into()
 }
 
 /// Waits on several channel operations and runs the arm of the one that

@@ -3,6 +3,7 @@
 
 mod entry;
 mod go_arg;
+pub mod pipeline;
 mod select;
 
 pub use entry::{run_main, run_test, EntryReturn, ErrorReport};

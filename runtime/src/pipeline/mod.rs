@@ -115,6 +115,15 @@ struct State {
 }
 
 impl State {
+    fn new(site: &'static Location<'static>) -> Arc<State> {
+        Arc::new(State {
+            cancelled: AtomicBool::new(false),
+            error: Mutex::new(None),
+            closers: Mutex::new(Vec::new()),
+            site,
+        })
+    }
+
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
         for close in self.closers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -208,12 +217,16 @@ impl<T: Send + 'static> Builder<T> {
     where
         I: IntoIterator<Item = T> + Send + 'static,
     {
-        let state = Arc::new(State {
-            cancelled: AtomicBool::new(false),
-            error: Mutex::new(None),
-            closers: Mutex::new(Vec::new()),
-            site: Location::caller(),
-        });
+        Builder::from_iter_at(items, buffer, Location::caller())
+    }
+
+    /// As [`from_iter`](Self::from_iter), with the pipeline's goroutines
+    /// recording `site` as their spawn site.
+    pub fn from_iter_at<I>(items: I, buffer: usize, site: &'static Location<'static>) -> Builder<T>
+    where
+        I: IntoIterator<Item = T> + Send + 'static,
+    {
+        let state = State::new(site);
         let (tx, rx) = state.channel(buffer);
         let s = state.clone();
         let source = state.go(0, "source", move || {
@@ -230,12 +243,13 @@ impl<T: Send + 'static> Builder<T> {
     /// the pipeline closes it too.
     #[track_caller]
     pub fn from_receiver(rx: Receiver<T>) -> Builder<T> {
-        let state = Arc::new(State {
-            cancelled: AtomicBool::new(false),
-            error: Mutex::new(None),
-            closers: Mutex::new(Vec::new()),
-            site: Location::caller(),
-        });
+        Builder::from_receiver_at(rx, Location::caller())
+    }
+
+    /// As [`from_receiver`](Self::from_receiver), with `site` as the spawn
+    /// site.
+    pub fn from_receiver_at(rx: Receiver<T>, site: &'static Location<'static>) -> Builder<T> {
+        let state = State::new(site);
         state.adopt(&rx);
         Builder { input: rx, state, handles: Vec::new() }
     }

@@ -1,0 +1,5 @@
+use goroutines::prelude::*;
+
+fn main() {
+    let _p: Pipeline<u64> = pipeline! {};
+}
