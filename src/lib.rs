@@ -117,6 +117,8 @@ pub use goroutines_macros::pipeline;
 pub use goroutines_macros::select;
 /// Runs a test's body as a goroutine on the global runtime.
 pub use goroutines_macros::test;
+/// Turns `fn name(job: J) -> R` into a worker pool; see the macro's docs.
+pub use goroutines_macros::worker_pool;
 
 pub use goroutines_runtime::{
     chan, Receiver, RecvTimeoutError, Select, SelectedOperation, SendError, SendTimeoutError, Sender, TryRecvError,
@@ -124,7 +126,7 @@ pub use goroutines_runtime::{
 };
 pub use goroutines_runtime::{
     goroutine_id, max_procs, num_cpu, num_goroutines, scope, set_max_procs, spawn, yield_now, Builder, JoinHandle,
-    PanicPolicy, Panicked, Runtime, Scope, ScopedJoinHandle, WaitGroup, DEFAULT_STACK_SIZE, MAX_PROCS,
+    PanicPolicy, Panicked, Runtime, Scope, ScopedJoinHandle, WaitGroup, WorkerPool, DEFAULT_STACK_SIZE, MAX_PROCS,
 };
 
 /// Goroutine-aware synchronisation: contenders suspend their goroutine (or

@@ -1,5 +1,5 @@
 //! Procedural macros of the `goroutines` crate: `go!`, `select!`,
-//! `pipeline!`, `#[goroutines::main]` and `#[goroutines::test]`.
+//! `pipeline!`, `#[worker_pool]`, `#[goroutines::main]` and `#[goroutines::test]`.
 //!
 //! This file holds the entry points only. Each macro runs in phases kept in
 //! separate files: parse the input into a model that keeps the user's
@@ -19,6 +19,7 @@ mod go;
 mod pipeline;
 mod select;
 mod span;
+mod worker_pool;
 
 use proc_macro::TokenStream;
 
@@ -221,4 +222,41 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::entry(entry::Kind::Test, args.into(), item.into()).into()
+}
+
+/// Turns `fn name(job: J) -> R` into a worker pool, keeping the function:
+/// a module `name` gets `start() -> WorkerPool<J, R>` and
+/// `run(jobs) -> Vec<R>` (results in completion order).
+///
+/// Options: `workers = N` (default `max_procs()`), `buffer = M` (jobs
+/// waiting, and results not yet taken; default
+/// `goroutines::pipeline::DEFAULT_BUFFER`). A job that panics is reported
+/// (worker number, message), counted (`pool.panicked()`), and its worker
+/// goes on with the next job.
+///
+/// ```
+/// use goroutines::worker_pool;
+///
+/// #[worker_pool(workers = 4, buffer = 16)]
+/// fn square(n: u64) -> u64 {
+///     n * n
+/// }
+///
+/// fn main() {
+///     assert_eq!(square(3), 9); // the function stays callable
+///     let mut all = square::run(1..=5);
+///     all.sort();
+///     assert_eq!(all, [1, 4, 9, 16, 25]);
+///
+///     let pool = square::start();
+///     pool.submit(7).unwrap();
+///     assert_eq!(pool.finish(), [49]);
+/// }
+/// ```
+///
+/// The function must be an item of a module, not of a function's body: the
+/// generated module reaches it as `super::name`.
+#[proc_macro_attribute]
+pub fn worker_pool(attr: TokenStream, item: TokenStream) -> TokenStream {
+    worker_pool::worker_pool(attr.into(), item.into()).into()
 }

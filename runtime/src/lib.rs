@@ -13,6 +13,7 @@
 //! - `chan/`, `select.rs`: channels and `select`
 //! - `time/`: the timer facility, `sleep`, `after`, `tick`, `Ticker`, `Timer`
 //! - `sync/`: goroutine-aware synchronisation
+//! - `worker_pool.rs`: `WorkerPool`, what `#[worker_pool]` starts
 //! - `pipeline/`: `pipeline!`'s stages and `Pipeline`, `merge`, `fan_out`
 
 #![warn(missing_docs)]
@@ -30,6 +31,7 @@ mod stack;
 pub mod sync;
 pub mod time;
 mod waiter;
+mod worker_pool;
 
 pub use chan::{
     chan, IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError, TrySendError,
@@ -44,6 +46,7 @@ pub use scope::{scope, Scope};
 pub use select::{Select, SelectedOperation};
 pub use stack::DEFAULT_STACK_SIZE;
 pub use sync::WaitGroup;
+pub use worker_pool::WorkerPool;
 
 /// The goroutine park token, for its loom model (`tests/loom.rs`).
 #[cfg(loom)]

@@ -34,7 +34,6 @@ mod stage;
 pub use fan::{fan_out, merge};
 pub use stage::{Filter, FilterMap, FlatMap, Inspect, Map, Step, TryMap};
 
-use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -169,21 +168,15 @@ impl State {
         spawn_at(
             move || {
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
-                    state.fail(PipelineError::Panicked { stage, kind, message: panic_message(&*payload) });
+                    state.fail(PipelineError::Panicked {
+                        stage,
+                        kind,
+                        message: crate::panic::payload_message(&*payload),
+                    });
                 }
             },
             self.site,
         )
-    }
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_string()
     }
 }
 
