@@ -173,5 +173,27 @@ fn main() {
     ticker.stop();
     println!("5 ticks of 2 ms in {:.1?}", t.elapsed());
 
-    println!("\nNext: pipeline!, #[worker_pool], Context and more (see README.md).");
+    stop(11, "pipeline!: stages of goroutines joined by channels (more: examples/pipeline.rs)");
+    let squares: Vec<u64> = pipeline! {
+        1..=8u64
+        => map(workers = 2, ordered, |n| n * n)
+        => filter(|n| n % 2 == 0)
+    }
+    .collect();
+    println!("even squares of 1..=8, two workers, order kept: {squares:?}");
+    println!("(fan-out/fan-in by hand with merge and fan_out: examples/fan_out_fan_in.rs)");
+
+    stop(12, "#[worker_pool]: a function becomes a pool of goroutines (more: examples/worker_pool.rs)");
+    let mut cubes = cube::run(1..=5);
+    cubes.sort_unstable();
+    println!("cube::run(1..=5) on {} workers: {cubes:?}", max_procs());
+
+    println!("\nNext: Context, Group, sync and more (see README.md).");
+}
+
+/// A pool of `max_procs()` goroutines; `cube::run` and `cube::start` are
+/// generated beside it.
+#[goroutines::worker_pool]
+fn cube(n: u64) -> u64 {
+    n * n * n
 }
