@@ -84,7 +84,9 @@
 //!   (or `select`) in one run yields too, so a loop that never blocks on a
 //!   channel (a `try_recv` poll, a select fed from other workers) still lets
 //!   the goroutines beside it run. A loop that touches no channel must call
-//!   [`yield_now`] itself. Foreign blocking calls (`std::thread::sleep`, std
+//!   [`yield_now`] itself. So any channel operation, `try_recv` and
+//!   `try_send` included, may switch the goroutine out: do not hold a
+//!   `std::sync::MutexGuard` or a `RefCell` borrow across one. Foreign blocking calls (`std::thread::sleep`, std
 //!   I/O, `std::sync::Mutex`) block the worker.
 //! - **Panics** are caught at the goroutine boundary, reported as
 //!   `goroutine N (spawned at FILE:LINE) panicked at …`, and returned by

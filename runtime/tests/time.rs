@@ -111,3 +111,36 @@ fn ticks_carry_the_time_they_were_due() {
     }
     t.stop();
 }
+
+/// `Timer::reset` drains the timer's channel while it holds the timer's
+/// lock; a drain that spent the cooperative budget could switch the
+/// goroutine out holding it, and another goroutine of the same worker
+/// taking the lock would then block that worker for good. Every offset of
+/// the budget is tried.
+#[test]
+fn reset_never_switches_out_holding_the_timers_lock() {
+    use std::sync::Arc;
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let _main = rt.spawn(move || {
+        for pre in 0..=130 {
+            let t = Arc::new(Timer::new(Duration::from_secs(60)));
+            let (go_tx, go_rx) = goroutines_runtime::chan::<()>(1);
+            let t2 = t.clone();
+            let stopper = spawn(move || {
+                go_rx.recv();
+                t2.stop();
+            });
+            go_tx.send(()).unwrap(); // the stopper is ready to run beside us
+            let (_idle_tx, idle) = goroutines_runtime::chan::<()>(1);
+            for _ in 0..pre {
+                let _ = idle.try_recv();
+            }
+            t.reset(Duration::from_secs(60));
+            stopper.join().unwrap();
+        }
+        done_tx.send(()).unwrap();
+    });
+    // A hang guard, not a timing assertion.
+    done_rx.recv_timeout(Duration::from_secs(60)).expect("a worker blocked on the timer's lock");
+}

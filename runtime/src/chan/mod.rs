@@ -325,6 +325,22 @@ impl<T> Receiver<T> {
         unsafe { self.shared.read(token) }.map_err(|()| TryRecvError::Closed)
     }
 
+    /// Drops every value that can be received now, without spending the
+    /// cooperative budget (invariant 3): for callers that hold a lock,
+    /// which must never switch their goroutine out.
+    pub(crate) fn drain_now(&self) {
+        loop {
+            let token = &mut Token::default();
+            if !self.shared.start_recv(token) {
+                return;
+            }
+            // SAFETY: reserved just above, on this channel.
+            if unsafe { self.shared.read(token) }.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Receives, waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.shared.recv(deadline_after(timeout)).map_err(|e| match e {

@@ -76,9 +76,10 @@ const CATCH_UP: u32 = 2;
 ///
 /// A timer that itself ran late (the timer thread was not scheduled for a
 /// millisecond: it happens on a loaded machine) is not the receiver's
-/// fault: a tick it missed by at most `CATCH_UP` periods is still sent,
-/// half a period after the late one, so that a receiver that keeps up loses
-/// none. Further behind, it skips to its schedule, as Go's does.
+/// fault: the next tick, if its due time passed less than `CATCH_UP`
+/// periods ago, is still sent, half a period after the late one, so that a
+/// receiver that keeps up loses none. Further behind, it skips to its
+/// schedule, as Go's does.
 fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGuard {
     let period = period.max(Duration::from_nanos(1));
     // The tick due next, on the schedule `start + k * period`.
@@ -98,7 +99,8 @@ fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGua
                 return Some(now + period / 2);
             }
             let behind = now.duration_since(due).as_nanos() / period.as_nanos();
-            due += period * (behind as u32 + 1);
+            let skip = u32::try_from(behind + 1).unwrap_or(u32::MAX);
+            due = due.checked_add(period.saturating_mul(skip)).unwrap_or(now + period);
             Some(due)
         }),
     )
@@ -209,7 +211,10 @@ impl Timer {
     pub fn reset(&self, d: Duration) -> bool {
         let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
         let pending = slot.take().is_some_and(TimerGuard::cancel);
-        while self.rx.try_recv().is_ok() {}
+        // Under the lock: a drain that cannot yield (`try_recv` may, every
+        // 128th operation, and a goroutine switched out holding a std lock
+        // would block whoever takes it next on the same worker for good).
+        self.rx.drain_now();
         *slot = Some(fire_once(Instant::now() + d, self.tx.clone()));
         pending
     }
