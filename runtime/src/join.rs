@@ -174,6 +174,24 @@ where
     JoinHandle { inner: handle }
 }
 
+/// As `spawn_in`, starting the goroutine on worker `to` (shared.rs
+/// invariant 8).
+pub(crate) fn spawn_on<F, T>(
+    runtime: &'static Shared,
+    to: usize,
+    f: F,
+    site: &'static Location<'static>,
+) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    // SAFETY: `F` and `T` are 'static.
+    let (g, handle) = unsafe { new_goroutine(runtime, site, f, None) };
+    runtime.submit_to(g, to);
+    JoinHandle { inner: handle }
+}
+
 /// The handle side of a goroutine record, for `JoinHandle` and
 /// `ScopedJoinHandle`. Releases its party on drop (invariant 3).
 pub(crate) struct Handle<'a, T> {

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::chan::{chan, Receiver, Sender, TrySendError};
 use crate::join::JoinHandle;
-use crate::scheduler::spawn_at;
+use crate::scheduler::spawn_spread_at;
 
 /// A pool of worker goroutines; see the module docs, and
 /// `#[goroutines::worker_pool]`.
@@ -69,7 +69,8 @@ impl<J: Send + 'static, R: Send + 'static> WorkerPool<J, R> {
         let workers = (1..=workers)
             .map(|n| {
                 let (jobs, results, f, panicked) = (jobs_rx.clone(), results_tx.clone(), f.clone(), panicked.clone());
-                spawn_at(move || work(name, n, &jobs, &results, &*f, &panicked), site)
+                // Spread over the worker threads (scheduler/shared.rs inv. 8).
+                spawn_spread_at(n - 1, move || work(name, n, &jobs, &results, &*f, &panicked), site)
             })
             .collect();
         WorkerPool { jobs: Mutex::new(Some(jobs_tx)), results, panicked, workers }
@@ -143,9 +144,12 @@ impl<J: Send + 'static, R: Send + 'static> WorkerPool<J, R> {
     pub fn run(self, jobs: impl IntoIterator<Item = J>) -> Vec<R> {
         let results = self.results.clone();
         let collector = crate::spawn(move || results.iter().collect::<Vec<R>>());
-        for job in jobs {
-            if self.submit(job).is_err() {
-                break;
+        // One sender for the whole loop, not a lock and a clone per job.
+        if let Some(tx) = self.sender() {
+            for job in jobs {
+                if tx.send(job).is_err() {
+                    break;
+                }
             }
         }
         self.close();

@@ -142,3 +142,40 @@ fn merge_and_fan_out_move_every_value_once() {
     all.sort_unstable();
     assert_eq!(all, (1..=1_000).collect::<Vec<_>>());
 }
+
+/// A fan-out exists to run in parallel: its workers start on different
+/// worker threads (left to stealing, a burst of spawns mostly starts on the
+/// spawner's thread and stays there, pinned).
+#[test]
+fn a_fan_out_runs_on_every_worker_thread() {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    let rt = RuntimeBuilder::new().max_procs(2).build().unwrap();
+    let threads = Arc::new(Mutex::new(HashSet::new()));
+    let t = threads.clone();
+    rt.block_on(move || {
+        let n = Builder::from_iter(0..64u32, DEFAULT_BUFFER)
+            .map(par(1, "map", 2, false), move |n| {
+                t.lock().unwrap().insert(std::thread::current().id());
+                // Long enough for the other worker thread to wake up.
+                goroutines_runtime::time::sleep(Duration::from_millis(1));
+                n
+            })
+            .finish()
+            .count();
+        assert_eq!(n, 64);
+    });
+    assert_eq!(threads.lock().unwrap().len(), 2, "both workers of the stage ran on one thread");
+
+    let pool_threads = Arc::new(Mutex::new(HashSet::new()));
+    let t = pool_threads.clone();
+    rt.block_on(move || {
+        let pool = goroutines_runtime::WorkerPool::start("threads", 2, 4, move |n: u32| {
+            t.lock().unwrap().insert(std::thread::current().id());
+            goroutines_runtime::time::sleep(Duration::from_millis(1));
+            n
+        });
+        assert_eq!(pool.run(0..64).len(), 64);
+    });
+    assert_eq!(pool_threads.lock().unwrap().len(), 2, "the pool's two workers ran on one thread");
+}

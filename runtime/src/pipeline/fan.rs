@@ -8,7 +8,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::chan::{chan, Receiver};
-use crate::scheduler::spawn_at;
+use crate::scheduler::{spawn_at, spawn_spread_at};
 
 /// One channel carrying every value of `inputs`, in the order they arrive
 /// (Go's fan-in `merge`). It closes once every input has closed and
@@ -75,10 +75,12 @@ where
     let site = Location::caller();
     let f = Arc::new(f);
     (0..n)
-        .map(|_| {
+        .map(|k| {
             let (tx, out) = chan(super::DEFAULT_BUFFER);
             let (input, f) = (input.clone(), f.clone());
-            drop(spawn_at(
+            // Spread over the worker threads (scheduler/shared.rs inv. 8).
+            drop(spawn_spread_at(
+                k,
                 move || {
                     for v in &input {
                         if tx.send(f(v)).is_err() {

@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::chan::{chan, Receiver, Sender};
 use crate::join::JoinHandle;
-use crate::scheduler::spawn_at;
+use crate::scheduler::{spawn_at, spawn_spread_at};
 
 /// A `try_map` stage's error, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -164,19 +164,30 @@ impl State {
     /// Runs `body` as a goroutine of the pipeline: a panic in it is the
     /// pipeline's failure (invariant 2), not the goroutine's.
     fn go(self: &Arc<State>, stage: usize, kind: &'static str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+        self.go_placed(None, stage, kind, body)
+    }
+
+    /// As `go`; `Some(k)` for the k-th worker of a fan-out, started on the
+    /// k-th worker thread after this one so the fan-out runs in parallel
+    /// (scheduler/shared.rs invariant 8).
+    fn go_placed(
+        self: &Arc<State>,
+        spread: Option<usize>,
+        stage: usize,
+        kind: &'static str,
+        body: impl FnOnce() + Send + 'static,
+    ) -> JoinHandle<()> {
         let state = self.clone();
-        spawn_at(
-            move || {
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
-                    state.fail(PipelineError::Panicked {
-                        stage,
-                        kind,
-                        message: crate::panic::payload_message(&*payload),
-                    });
-                }
-            },
-            self.site,
-        )
+        let run = move || {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
+                let message = crate::panic::payload_message(&*payload);
+                state.fail(PipelineError::Panicked { stage, kind, message });
+            }
+        };
+        match spread {
+            Some(k) => spawn_spread_at(k, run, self.site),
+            None => spawn_at(run, self.site),
+        }
     }
 }
 
@@ -296,9 +307,11 @@ impl<T: Send + 'static> Builder<T> {
         if opts.workers > 1 && opts.ordered {
             self.ordered(opts, step, tx);
         } else {
-            for _ in 0..opts.workers {
+            let fan_out = opts.workers > 1;
+            for k in 0..opts.workers {
                 let (input, tx, step, s) = (self.input.clone(), tx.clone(), step.clone(), self.state.clone());
-                let h = self.state.go(opts.stage, opts.kind, move || run(&s, opts, &step, &input, &tx));
+                let spread = fan_out.then_some(k);
+                let h = self.state.go_placed(spread, opts.stage, opts.kind, move || run(&s, opts, &step, &input, &tx));
                 self.handles.push(h);
             }
         }
@@ -314,11 +327,11 @@ impl<T: Send + 'static> Builder<T> {
         let per_worker = opts.buffer.max(1);
         let mut to_workers = Vec::with_capacity(opts.workers);
         let mut from_workers = Vec::with_capacity(opts.workers);
-        for _ in 0..opts.workers {
+        for k in 0..opts.workers {
             let (in_tx, in_rx) = self.state.channel::<T>(per_worker);
             let (out_tx, out_rx) = self.state.channel::<Outputs<S::Out>>(per_worker);
             let (step, s) = (step.clone(), self.state.clone());
-            let h = self.state.go(opts.stage, opts.kind, move || {
+            let h = self.state.go_placed(Some(k), opts.stage, opts.kind, move || {
                 for item in &in_rx {
                     if s.is_cancelled() {
                         break;

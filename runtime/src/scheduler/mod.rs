@@ -7,7 +7,7 @@ mod runtime;
 mod shared;
 mod worker;
 
-pub(crate) use runtime::{current_or_global, spawn_at};
+pub(crate) use runtime::{current_or_global, spawn_at, spawn_spread_at};
 pub use runtime::{max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, Runtime};
 pub(crate) use shared::Shared;
 pub use shared::{PanicPolicy, MAX_PROCS};

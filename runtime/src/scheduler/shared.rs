@@ -4,7 +4,8 @@
 //! # Invariants
 //!
 //! 1. Deques and the injector hold only unstarted goroutines (stealable);
-//!    a worker's `remote` queue holds only goroutines pinned to it.
+//!    a worker's `remote` queue holds only goroutines pinned to it, and
+//!    unstarted goroutines placed on it (invariant 8).
 //! 2. `workers[..started]` are initialised, and never change after; a
 //!    worker slot is filled before its index is published in `started`
 //!    (Release, paired with Acquire readers).
@@ -30,6 +31,13 @@
 //!    nothing since it was filled (so it is stuck in the spawner: Go's test
 //!    before stealing `runnext`). A spawner that blocks its thread does not
 //!    strand its child, and one that blocks normally runs it itself.
+//! 8. A goroutine spawned with a spread placement (`spawn_spread_at`: the
+//!    workers of a `pipeline!` stage or of a worker pool, which exist to run
+//!    in parallel) goes to the remote queue of a chosen active worker and
+//!    starts there: the k-th of a group on the k-th worker after its
+//!    spawner's. Left to stealing, a group spawned in a burst mostly starts
+//!    on the spawner's worker before an idle one wakes to take any, and
+//!    then stays there for life (pinning), in series.
 //! 6. Live goroutines are counted per worker: +1 on the worker (or, off the
 //!    workers, in `live_outside`) that spawns one, -1 on the worker where it
 //!    ends, so no counter is shared by a spawning and an ending worker. A
@@ -236,6 +244,18 @@ impl Shared {
             self.injector.push(g);
         }
         self.notify_idle();
+    }
+
+    /// Queues a goroutine that has never run on worker `to`, where it will
+    /// start (invariant 8); on an inactive or unstarted worker, as `submit`.
+    pub(crate) fn submit_to(&'static self, g: GoRef, to: usize) {
+        if to >= self.active() || to >= self.started() {
+            return self.submit(g);
+        }
+        self.count_live(1);
+        let ws = self.worker(to);
+        ws.remote.push(g);
+        ws.notify();
     }
 
     /// Stealable work was pushed: wake a sleeping worker unless one spins.

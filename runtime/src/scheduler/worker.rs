@@ -125,6 +125,11 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
     }
 }
 
+/// The index of this thread's worker, if it is one of `shared`'s.
+pub(crate) fn current_index(shared: &Shared) -> Option<usize> {
+    with_worker(shared, |w| w.index)
+}
+
 /// Adds `delta` to this worker's live-goroutine shard if this thread is a
 /// worker of `shared` (shared.rs invariant 6); `false` if it is not.
 pub(crate) fn count_live(shared: &Shared, delta: isize) -> bool {
