@@ -8,10 +8,10 @@
 //
 // Scenarios: spawn_wait, park_20k, yield_switch (the runtime core);
 // ping_pong, spsc_buffered, mpmc_4x4, select4, pipeline3 (channels);
-// ticker_1ms, sleep_20k (time).
+// ticker_1ms, sleep_20k (time); worker_pool, pipeline_macro (pool.go).
 //
-// The flags -n (goroutines, yields, round trips, messages, items or ticks:
-// see each scenario) and -procs (GOMAXPROCS) default to the values
+// The flags -n (goroutines, yields, round trips, messages, items, jobs or
+// ticks: see each scenario) and -procs (GOMAXPROCS) default to the values
 // benches/runtime passes, so running it by hand measures the same thing.
 //
 // With -serve (every scenario but park_20k; what benches/runtime uses) it
@@ -33,10 +33,10 @@ import (
 )
 
 func main() {
-	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k")
+	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro")
 	runs := flag.Int("runs", 5, "measured runs (park_20k: always one cold and one warm run)")
 	warmup := flag.Int("warmup", 1, "unmeasured runs first")
-	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items or ticks; 0: the scenario's default")
+	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items, jobs or ticks; 0: the scenario's default")
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0: the scenario's default")
 	serve := flag.Bool("serve", false, "after the warm-up, one measured run per \"run\" line on stdin (not park_20k)")
 	flag.Parse()
@@ -90,6 +90,11 @@ func main() {
 		}
 	case "sleep_20k":
 		once = timed("sleep_20k_ns", sleepMany, setup(2, 20_000))
+	case "worker_pool":
+		once = timed("worker_pool_ns", workerPool, setup(2, 1_000_000))
+	case "pipeline_macro":
+		// Go has no pipeline!: its pipeline is the hand-written one.
+		once = timed("pipeline_macro_ns", pipeline3, setup(2, 1_000_000))
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -scenario %q\n", *scenario)
 		os.Exit(2)

@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::scenario::{metric, Impl, Scenario};
-use crate::{crossbeam_rt, ours, tokio_rt};
+use crate::{crossbeam_rt, ours, rayon_rt, tokio_rt};
 
 /// What a long-lived child prints when it has finished its warm-up or a
 /// measured run and waits for the next `run` line.
@@ -250,6 +250,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok((Impl::Ours, scenario, p)) => ours::run(scenario, p),
         Ok((Impl::Tokio, scenario, p)) => tokio_rt::run(scenario, p),
         Ok((Impl::Crossbeam, scenario, p)) => crossbeam_rt::run(scenario, p),
+        Ok((Impl::Rayon, scenario, p)) => rayon_rt::run(scenario, p),
         Ok((Impl::Go, ..)) => Err("the Go side is benches/go, not this binary".to_string()),
         Err(e) => Err(e),
     };
@@ -292,6 +293,25 @@ pub fn repeat_lines(p: Params, mut once: impl FnMut() -> Lines) -> Result<(), St
         }
     }
     Ok(())
+}
+
+/// One version of a scenario measured next to others in the same run:
+/// its metric and one timed run of it.
+pub type Variant<'a> = (&'static str, Box<dyn Fn() -> Duration + 'a>);
+
+/// [`repeat`] for a run made of several versions, each timed and printed
+/// under its own metric (their ratios are then taken within one run).
+/// The order rotates by one from run to run, so no version always goes
+/// first, right after the pipe's wake-up, or right after a given other.
+pub fn repeat_variants(p: Params, variants: &[Variant<'_>]) -> Result<(), String> {
+    let mut runs = 0..;
+    repeat_lines(p, || {
+        let first = runs.next().expect("an endless range");
+        (0..variants.len())
+            .map(|k| &variants[(first + k) % variants.len()])
+            .map(|(metric, once)| (metric.to_string(), once().as_nanos() as f64))
+            .collect()
+    })
 }
 
 /// park_20k measures fresh processes: one cold and one warm run, no more.

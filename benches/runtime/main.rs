@@ -1,8 +1,9 @@
-//! `cargo bench --bench runtime`: the runtime next to tokio, crossbeam-channel
-//! and Go.
+//! `cargo bench --bench runtime`: the runtime next to tokio, crossbeam-channel,
+//! rayon and Go.
 //!
 //! Each scenario runs in our crate, in tokio (multi-thread runtime), for the
-//! channel scenarios on OS threads with crossbeam-channel, and in Go
+//! channel scenarios on OS threads with crossbeam-channel, for the worker
+//! pool in rayon, and in Go
 //! (`benches/go/`), every one in a subprocess of its own: this binary
 //! re-executes itself with `--child IMPL SCENARIO …`, Go's program takes the
 //! same parameters, and both print `metric value` lines. The runs are
@@ -21,7 +22,9 @@ mod crossbeam_rt;
 mod golang;
 mod ours;
 mod ours_chan;
+mod ours_pool;
 mod procfs;
+mod rayon_rt;
 mod report;
 mod rounds;
 mod scenario;
@@ -81,8 +84,10 @@ impl Options {
 
 fn run(opts: &Options) -> ExitCode {
     let started = std::time::Instant::now();
-    let mut launchers: Vec<(Impl, Launcher)> =
-        [Impl::Ours, Impl::Tokio, Impl::Crossbeam].into_iter().map(|which| (which, Launcher::Own(which))).collect();
+    let mut launchers: Vec<(Impl, Launcher)> = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon]
+        .into_iter()
+        .map(|which| (which, Launcher::Own(which)))
+        .collect();
     match golang::prepare() {
         Ok(go) => launchers.push((Impl::Go, go)),
         Err(why) => println!("{why}"),

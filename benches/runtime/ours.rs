@@ -1,5 +1,6 @@
 //! The scenarios on our runtime, as a user of `goroutines` writes them:
-//! the runtime-core ones here, the channel and time ones in `ours_chan.rs`.
+//! the runtime-core ones here, the channel and time ones in `ours_chan.rs`,
+//! the worker-pool and `pipeline!` ones in `ours_pool.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,7 @@ use goroutines::{Builder, WaitGroup};
 
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
-use crate::scenario::{metric, PARK, SPAWN_WAIT, YIELD_SWITCH};
+use crate::scenario::{metric, MAP_WORKERS, PARK, PIPELINE_MACRO, SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH};
 
 pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String> {
     match scenario.name {
@@ -30,6 +31,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
             let rt = Builder::new().max_procs(p.procs).build().expect("start a runtime");
             child::repeat(p, metric::YIELD_SWITCH_NS, || rt.block_on(move || yield_switch(p.n)))
         }
+        WORKER_POOL | PIPELINE_MACRO | MAP_WORKERS => crate::ours_pool::run(scenario, p),
         _ => crate::ours_chan::run(scenario, p),
     }
 }

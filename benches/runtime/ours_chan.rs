@@ -117,8 +117,8 @@ fn select4(n: usize) -> Duration {
 }
 
 /// generator goroutine → square goroutine → this goroutine sums, over
-/// unbuffered channels.
-fn pipeline3(n: usize) -> Duration {
+/// unbuffered channels (also pipeline_macro's hand-written version).
+pub fn pipeline3(n: usize) -> Duration {
     let (nums_tx, nums_rx) = chan::<usize>(0);
     let (squares_tx, squares_rx) = chan::<usize>(0);
     let start = Instant::now();

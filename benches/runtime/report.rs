@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    metric, Impl, Scenario, MPMC, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, YIELD_SWITCH,
+    metric, Impl, Scenario, MAP_WORKERS, MPMC, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, SELECT4, SLEEP, SPAWN_WAIT,
+    SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
 };
 
 /// Every child's outcome, by scenario and implementation, and why an
@@ -57,6 +58,24 @@ impl Results {
         let ratios: Vec<f64> = self.round_ratios(row, a, b).into_values().collect();
         Some((median(&ratios)?, ratios.len()))
     }
+
+    /// Ours' sample of `row` / ours' sample of `other` (a row of the same
+    /// scenario: another version measured in the same run), for every
+    /// round in which both have one.
+    fn own_round_ratios(&self, row: &Row, other: &Row) -> BTreeMap<usize, f64> {
+        let Some(outcome) = self.outcomes.get(&(row.scenario, Impl::Ours)) else { return BTreeMap::new() };
+        let (Some(a), Some(b)) = (outcome.samples.get(row.metric), outcome.samples.get(other.metric)) else {
+            return BTreeMap::new();
+        };
+        a.iter().filter_map(|(round, &va)| b.get(round).filter(|&&vb| vb > 0.0).map(|&vb| (*round, va / vb))).collect()
+    }
+
+    /// The median of [`own_round_ratios`](Self::own_round_ratios), and how
+    /// many rounds it is taken over.
+    fn own_ratio(&self, row: &Row, other: &Row) -> Option<(f64, usize)> {
+        let ratios: Vec<f64> = self.own_round_ratios(row, other).into_values().collect();
+        Some((median(&ratios)?, ratios.len()))
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -104,11 +123,18 @@ struct Row {
     compare: bool,
 }
 
+impl Row {
+    /// The label without its scenario: which version of it this row is.
+    fn version(&self) -> &'static str {
+        self.label.split_once(": ").map_or(self.label, |(_, version)| version)
+    }
+}
+
 const fn row(scenario: &'static str, metric: &'static str, label: &'static str, unit: Unit) -> Row {
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 15] = [
+const ROWS: [Row; 30] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -124,6 +150,21 @@ const ROWS: [Row; 15] = [
     row(TICKER, metric::TICKER_LATE_NS, "ticker_1ms: mean lateness", Unit::Us),
     Row { compare: false, ..row(TICKER, metric::TICKER_DROPPED, "ticker_1ms: ticks dropped (of 1000)", Unit::Count) },
     row(SLEEP, metric::SLEEP_NS, "sleep_20k: spawn until all woke", Unit::Ms),
+    row(WORKER_POOL, metric::WORKER_POOL_NS, "worker_pool: 1M jobs of ~1 µs, 8 workers", Unit::Ms),
+    row(PIPELINE_MACRO, metric::PIPELINE_MACRO_NS, "pipeline_macro: pipeline!, per item", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_HAND_NS, "pipeline_macro: by hand, chan(0)", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_HAND_BUFFERED_NS, "pipeline_macro: by hand, default buffer", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_MAP_BUFFER_NS[0], "pipeline_macro: map(buffer = 0)", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_MAP_BUFFER_NS[1], "pipeline_macro: map(buffer = 16)", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_MAP_BUFFER_NS[2], "pipeline_macro: map(buffer = 64)", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_MAP_BUFFER_NS[3], "pipeline_macro: map(buffer = 256)", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_ALL_BUFFER_NS[0], "pipeline_macro: every channel 0", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_ALL_BUFFER_NS[1], "pipeline_macro: every channel 16", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_ALL_BUFFER_NS[2], "pipeline_macro: every channel 64", Unit::NsPerN),
+    row(PIPELINE_MACRO, metric::PIPELINE_ALL_BUFFER_NS[3], "pipeline_macro: every channel 256", Unit::NsPerN),
+    row(MAP_WORKERS, metric::MAP_W1_NS, "map_workers: 20k × 20 µs, workers = 1", Unit::Ms),
+    row(MAP_WORKERS, metric::MAP_W2_NS, "map_workers: workers = 2", Unit::Ms),
+    row(MAP_WORKERS, metric::MAP_W2_ORDERED_NS, "map_workers: workers = 2, ordered", Unit::Ms),
 ];
 
 /// A target on our figures of one row.
@@ -138,6 +179,12 @@ enum Goal {
     Below(f64),
     /// zero in every one of ours' runs.
     ZeroInEveryRun,
+    /// The median of the per-round ratios ours / ours' version in that
+    /// metric (measured in the same run) at most this.
+    OwnRatioAtMost(&'static str, f64),
+    /// The median of the per-round ratios ours' version in that metric /
+    /// ours (how many times faster this version is) at least this.
+    OwnSpeedupAtLeast(&'static str, f64),
 }
 
 struct Target {
@@ -150,7 +197,7 @@ const fn target(metric: &'static str, goal: Goal, text: &'static str) -> Target 
     Target { metric, goal, text }
 }
 
-const TARGETS: [Target; 16] = [
+const TARGETS: [Target; 23] = [
     target(metric::SPAWN_WAIT_NS, Goal::RatioAtMost(Impl::Go, 0.5), "spawn_wait: at most 0.5x Go"),
     target(metric::SPAWN_WAIT_NS, Goal::FasterThan(Impl::Tokio), "spawn_wait: faster than tokio"),
     target(metric::PARK_SPAWN_NS, Goal::RatioAtMost(Impl::Go, 1.0), "park_20k: spawn at most 1.0x Go"),
@@ -167,7 +214,33 @@ const TARGETS: [Target; 16] = [
     target(metric::TICKER_LATE_NS, Goal::Below(200.0), "ticker_1ms: mean lateness under 200 µs"),
     target(metric::TICKER_DROPPED, Goal::ZeroInEveryRun, "ticker_1ms: no tick dropped, in any run"),
     target(metric::SLEEP_NS, Goal::RatioAtMost(Impl::Go, 1.0), "sleep_20k: at most 1.0x Go"),
+    target(metric::WORKER_POOL_NS, Goal::RatioAtMost(Impl::Go, 0.6), "worker_pool: at most 0.6x Go"),
+    target(metric::WORKER_POOL_NS, Goal::RatioAtMost(Impl::Rayon, 1.15), "worker_pool: at most 1.15x rayon"),
+    target(
+        metric::PIPELINE_MACRO_NS,
+        Goal::OwnRatioAtMost(metric::PIPELINE_HAND_NS, 1.1),
+        "pipeline_macro: at most 1.1x by hand, chan(0)",
+    ),
+    target(
+        metric::PIPELINE_MACRO_NS,
+        Goal::OwnRatioAtMost(metric::PIPELINE_HAND_BUFFERED_NS, 1.1),
+        "pipeline_macro: at most 1.1x by hand, same buffers",
+    ),
+    target(metric::PIPELINE_MACRO_NS, Goal::RatioAtMost(Impl::Go, 0.8), "pipeline_macro: at most 0.8x Go"),
+    target(
+        metric::MAP_W2_NS,
+        Goal::OwnSpeedupAtLeast(metric::MAP_W1_NS, 1.8),
+        "map_workers: 2 workers at least 1.8x as fast as 1",
+    ),
+    target(
+        metric::MAP_W2_ORDERED_NS,
+        Goal::OwnRatioAtMost(metric::MAP_W2_NS, 1.15),
+        "map_workers: ordered at most 1.15x unordered",
+    ),
 ];
+
+/// Who ours is compared with, in this order.
+const OTHERS: [Impl; 4] = [Impl::Go, Impl::Tokio, Impl::Crossbeam, Impl::Rayon];
 
 fn median(samples: &[f64]) -> Option<f64> {
     let mut s = samples.to_vec();
@@ -190,24 +263,24 @@ fn show_ratio(r: Option<(f64, usize)>) -> String {
 
 pub fn print(results: &Results, scenarios: &[&'static Scenario], verbose: bool) {
     let rows: Vec<&Row> = ROWS.iter().filter(|r| scenarios.iter().any(|s| s.name == r.scenario)).collect();
-    let w = rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
-    // Columns: every implementation, then ours / each other one.
+    let w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0);
+    // Columns: every implementation one of the scenarios has, then ours /
+    // each other one.
     const COL: usize = 11;
     const RATIO_COL: usize = 16;
-    let others = [Impl::Go, Impl::Tokio, Impl::Crossbeam];
+    let impls: Vec<Impl> = Impl::ALL.into_iter().filter(|i| scenarios.iter().any(|s| s.impls.contains(i))).collect();
+    let others: Vec<Impl> = OTHERS.into_iter().filter(|i| impls.contains(i)).collect();
     let label = "per scenario, interleaved rounds";
     let w = w.max(label.len());
-    let (span, ratio_span) = (COL * Impl::ALL.len(), RATIO_COL * others.len());
+    let (span, ratio_span) = (COL * impls.len(), RATIO_COL * others.len());
     println!();
     println!("{:<w$} {:>span$}{:>ratio_span$}", "", "median of each one's runs", "median of round ratios");
-    let heads: String = Impl::ALL.iter().map(|i| format!("{:>COL$}", i.label())).collect();
+    let heads: String = impls.iter().map(|i| format!("{:>COL$}", i.label())).collect();
     let ratio_heads: String = others.iter().map(|o| format!("{:>RATIO_COL$}", format!("ours/{}", o.label()))).collect();
     println!("{label:<w$} {heads}{ratio_heads}");
     for row in &rows {
-        let cells: String = Impl::ALL
-            .iter()
-            .map(|&i| format!("{:>COL$}", show(results.median(row, i), |v| row.unit.show(v))))
-            .collect();
+        let cells: String =
+            impls.iter().map(|&i| format!("{:>COL$}", show(results.median(row, i), |v| row.unit.show(v)))).collect();
         let ratios: String = others
             .iter()
             .map(|&o| {
@@ -217,11 +290,10 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], verbose: bool) 
             .collect();
         println!("{:<w$} {cells}{ratios}", row.label);
     }
-    println!(
-        "ours, tokio, crossbeam, Go: the median of each one's runs (crossbeam: OS threads and crossbeam-channel)."
-    );
-    println!("ours/…: the median over rounds of the ratio within a round (each round runs every implementation");
-    println!("once, back to back, order rotating). `-`: the scenario has no such version, or it did not run.");
+    println!("ours, tokio, crossbeam, rayon, Go: the median of each one's runs (crossbeam: OS threads and");
+    println!("crossbeam-channel). ours/…: the median over rounds of the ratio within a round (each round runs");
+    println!("every implementation once, back to back, order rotating). `-`: the scenario has no such version,");
+    println!("or it did not run.");
 
     let skipped: Vec<_> =
         results.skipped.iter().filter(|((s, _), _)| scenarios.iter().any(|sc| sc.name == *s)).collect();
@@ -287,7 +359,28 @@ fn verdict(results: &Results, row: &Row, goal: &Goal) -> String {
             let worst = all.iter().copied().fold(0.0, f64::max);
             format!("{} (at most {} in {} runs)", pass(worst == 0.0), row.unit.show(worst), all.len())
         }
+        Goal::OwnRatioAtMost(metric, max) => against_own(results, row, metric, false, &|r| r <= *max),
+        Goal::OwnSpeedupAtLeast(metric, min) => against_own(results, row, metric, true, &|r| r >= *min),
     }
+}
+
+/// The verdict on ours' `row` against ours' version in `metric`, measured
+/// in the same runs: on `row` / `metric`, or with `inverse` on `metric` /
+/// `row` (a speed-up).
+fn against_own(results: &Results, row: &Row, metric: &str, inverse: bool, ok: &dyn Fn(f64) -> bool) -> String {
+    let other = ROWS.iter().find(|r| r.metric == metric).expect("targets name metrics that have rows");
+    let Some((r, rounds)) = results.own_ratio(row, other) else {
+        return format!("MISS (no round with figures from both {} and {})", row.label, other.label);
+    };
+    let r = if inverse { 1.0 / r } else { r };
+    let shown = |row: &Row| show(results.median(row, Impl::Ours), |v| row.unit.show(v));
+    format!(
+        "{} ({r:.2}x over {rounds} rounds; medians {} vs {} {})",
+        if ok(r) { "PASS" } else { "MISS" },
+        shown(row),
+        other.version(),
+        shown(other),
+    )
 }
 
 /// Every sample in round order (`-` for a round without one), and every
@@ -302,11 +395,17 @@ fn print_samples(results: &Results, rows: &[&Row], w: usize) {
                 series.push((which.label().to_string(), s, false));
             }
         }
-        for other in [Impl::Go, Impl::Tokio, Impl::Crossbeam].into_iter().filter(|_| row.compare) {
+        for other in OTHERS.into_iter().filter(|_| row.compare) {
             let r = results.round_ratios(row, Impl::Ours, other);
             if !r.is_empty() {
                 series.push((format!("ours/{}", other.label()), r, true));
             }
+        }
+        // Ours against ours' other versions its targets name.
+        for t in TARGETS.iter().filter(|t| t.metric == row.metric) {
+            let (Goal::OwnRatioAtMost(metric, _) | Goal::OwnSpeedupAtLeast(metric, _)) = t.goal else { continue };
+            let other = ROWS.iter().find(|r| r.metric == metric).expect("targets name metrics that have rows");
+            series.push((format!("/({})", other.version()), results.own_round_ratios(row, other), true));
         }
         let rounds = series.iter().filter_map(|(_, s, _)| s.keys().next_back()).max().map_or(0, |&r| r + 1);
         for (name, s, is_ratio) in &series {

@@ -1,7 +1,8 @@
 //! What is measured: the scenarios, their sizes and run counts, and who
-//! runs each: our crate, tokio, crossbeam-channel between threads, Go. The
-//! parent passes every size to every child, so this file is the one place
-//! they are set (Go's program has the same defaults).
+//! runs each: our crate, tokio, crossbeam-channel between threads, rayon,
+//! Go. The parent passes every size to every child, so this file is the one
+//! place they are set (Go's program has the same defaults), with the CPU
+//! work the worker-pool and `pipeline!` scenarios do per job ([`work`]).
 
 use std::time::Duration;
 
@@ -13,17 +14,21 @@ pub enum Impl {
     Tokio,
     /// Plain OS threads and crossbeam-channel (its `tick` for the ticker).
     Crossbeam,
+    /// rayon's `into_par_iter().map().collect()` on a pool of `procs`
+    /// threads: the CPU-bound parallel map a Rust user would otherwise write.
+    Rayon,
     Go,
 }
 
 impl Impl {
-    pub const ALL: [Impl; 4] = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Go];
+    pub const ALL: [Impl; 5] = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::Go];
 
     pub fn label(self) -> &'static str {
         match self {
             Impl::Ours => "ours",
             Impl::Tokio => "tokio",
             Impl::Crossbeam => "crossbeam",
+            Impl::Rayon => "rayon",
             Impl::Go => "Go",
         }
     }
@@ -34,6 +39,7 @@ impl Impl {
             Impl::Ours => "ours",
             Impl::Tokio => "tokio",
             Impl::Crossbeam => "crossbeam",
+            Impl::Rayon => "rayon",
             Impl::Go => "go",
         }
     }
@@ -61,7 +67,8 @@ pub struct Scenario {
     pub name: &'static str,
     /// Goroutines (spawn_wait, park_20k, sleep_20k), yields per goroutine
     /// (yield_switch), round trips (ping_pong), messages in all (spsc_buffered,
-    /// mpmc_4x4, select4), items (pipeline3) or 1 ms slots (ticker_1ms).
+    /// mpmc_4x4, select4), items (pipeline3, pipeline_macro, map_workers),
+    /// jobs (worker_pool) or 1 ms slots (ticker_1ms).
     pub n: usize,
     /// Worker threads: Go's GOMAXPROCS, our `max_procs`, tokio's workers.
     pub procs: usize,
@@ -88,6 +95,9 @@ pub const SELECT4: &str = "select4";
 pub const PIPELINE3: &str = "pipeline3";
 pub const TICKER: &str = "ticker_1ms";
 pub const SLEEP: &str = "sleep_20k";
+pub const WORKER_POOL: &str = "worker_pool";
+pub const PIPELINE_MACRO: &str = "pipeline_macro";
+pub const MAP_WORKERS: &str = "map_workers";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -102,6 +112,31 @@ pub mod fixed {
     pub const TICK: Duration = Duration::from_millis(1);
     /// What each of sleep_20k's goroutines sleeps.
     pub const SLEEP: Duration = Duration::from_millis(10);
+    /// worker_pool's workers, and the capacity of its jobs and results
+    /// channels (Go's classic pool: `make(chan int, 100)` twice).
+    pub const POOL_WORKERS: usize = 8;
+    pub const POOL_BUFFER: usize = 100;
+    /// [`work`](super::work) rounds per worker_pool job: about 1 µs here
+    /// (~1.1 ns a round, in Rust and in Go alike).
+    pub const JOB_ROUNDS: u32 = 900;
+    /// [`work`](super::work) rounds per map_workers item: about 20 µs.
+    pub const ITEM_ROUNDS: u32 = 18_000;
+    /// pipeline_macro's buffer sweep: the capacities tried on the map
+    /// stage's output (and, in a second series, on every channel).
+    pub const BUFFERS: [usize; 4] = [0, 16, 64, 256];
+}
+
+/// The CPU work of one worker_pool job or map_workers item: `rounds` rounds
+/// of a 64-bit hash mixing step, each depending on the last (a shift, an
+/// xor, a multiply), so nothing vectorises or folds it away. Go's `work` in
+/// `benches/go/pool.go` is the same loop, and computes the same values.
+#[inline(never)]
+pub fn work(seed: u64, rounds: u32) -> u64 {
+    let mut x = seed;
+    for _ in 0..rounds {
+        x = (x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+    x
 }
 
 /// The runtime-core scenarios run in ours, tokio and Go.
@@ -112,11 +147,19 @@ const EVERYONE: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Go];
 const NO_TOKIO: &[Impl] = &[Impl::Ours, Impl::Crossbeam, Impl::Go];
 /// 20,000 sleepers are not a job for 20,000 OS threads.
 const NO_THREADS: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Go];
+/// A CPU-bound map over a worker pool: rayon's parallel map is the Rust
+/// alternative, Go's classic pool the anchor.
+const POOL: &[Impl] = &[Impl::Ours, Impl::Rayon, Impl::Go];
+/// `pipeline!` next to the same pipeline hand-written (both in ours' child)
+/// and Go's.
+const OURS_AND_GO: &[Impl] = &[Impl::Ours, Impl::Go];
+/// `pipeline!` against itself with other options.
+const OURS_ONLY: &[Impl] = &[Impl::Ours];
 
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 10] = [
+pub static SCENARIOS: [Scenario; 13] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -220,6 +263,36 @@ pub static SCENARIOS: [Scenario; 10] = [
         impls: NO_THREADS,
         crossbeam_n: None,
     },
+    Scenario {
+        name: WORKER_POOL,
+        n: 1_000_000,
+        procs: 2,
+        runs: 7,
+        processes: SHARED,
+        timeout: Duration::from_secs(90),
+        impls: POOL,
+        crossbeam_n: None,
+    },
+    Scenario {
+        name: PIPELINE_MACRO,
+        n: 1_000_000,
+        procs: 2,
+        runs: 5,
+        processes: SHARED,
+        timeout: Duration::from_secs(90),
+        impls: OURS_AND_GO,
+        crossbeam_n: None,
+    },
+    Scenario {
+        name: MAP_WORKERS,
+        n: 20_000,
+        procs: 2,
+        runs: 5,
+        processes: SHARED,
+        timeout: Duration::from_secs(90),
+        impls: OURS_ONLY,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -265,4 +338,28 @@ pub mod metric {
     pub const TICKER_DROPPED: &str = "ticker_dropped";
     /// sleep_20k: first spawn until every sleeper has ended.
     pub const SLEEP_NS: &str = "sleep_20k_ns";
+    /// worker_pool: pool started until every result has been taken.
+    pub const WORKER_POOL_NS: &str = "worker_pool_ns";
+    /// pipeline_macro: `pipeline!` (default buffers) built until the sum of
+    /// its output is taken (Go: its hand-written pipeline, as pipeline3).
+    pub const PIPELINE_MACRO_NS: &str = "pipeline_macro_ns";
+    /// pipeline_macro, ours only: the same pipeline hand-written with
+    /// `spawn` and unbuffered `chan`s (pipeline3's body).
+    pub const PIPELINE_HAND_NS: &str = "pipeline_hand_ns";
+    /// pipeline_macro, ours only: the same by hand with `chan(DEFAULT_BUFFER)`s,
+    /// the capacity `pipeline!` gives its channels.
+    pub const PIPELINE_HAND_BUFFERED_NS: &str = "pipeline_hand_buffered_ns";
+    /// pipeline_macro, ours only: `map(buffer = B, …)`, source channel at
+    /// the default; one per [`fixed::BUFFERS`](super::fixed::BUFFERS).
+    pub const PIPELINE_MAP_BUFFER_NS: [&str; 4] =
+        ["pipeline_map_buf0_ns", "pipeline_map_buf16_ns", "pipeline_map_buf64_ns", "pipeline_map_buf256_ns"];
+    /// pipeline_macro, ours only: every channel of the pipeline (source and
+    /// map stage) at B, as a `DEFAULT_BUFFER` of B would make them.
+    pub const PIPELINE_ALL_BUFFER_NS: [&str; 4] =
+        ["pipeline_all_buf0_ns", "pipeline_all_buf16_ns", "pipeline_all_buf64_ns", "pipeline_all_buf256_ns"];
+    /// map_workers: `pipeline!` built until the sum of its output is taken,
+    /// with the map stage's `workers = 1`, `workers = 2`, `workers = 2, ordered`.
+    pub const MAP_W1_NS: &str = "map_workers1_ns";
+    pub const MAP_W2_NS: &str = "map_workers2_ns";
+    pub const MAP_W2_ORDERED_NS: &str = "map_workers2_ordered_ns";
 }
