@@ -91,3 +91,23 @@ fn a_dropped_pool_leaves_no_worker_behind_even_with_results_unread() {
         assert_eq!(num_goroutines(), before, "a worker outlived its pool");
     });
 }
+
+pub struct Job(pub u32);
+
+mod nested {
+    use goroutines::worker_pool;
+
+    /// Types written relative to this module (`super::Job`) keep their
+    /// meaning in the generated module.
+    #[worker_pool(workers = 2)]
+    pub fn triple(job: super::Job) -> u32 {
+        job.0 * 3
+    }
+}
+
+#[test]
+fn signature_paths_keep_their_meaning() {
+    let mut out = nested::triple::run((1..=3).map(Job));
+    out.sort_unstable();
+    assert_eq!(out, [3, 6, 9]);
+}

@@ -87,6 +87,11 @@ pub fn go(input: TokenStream) -> TokenStream {
 ///   the stage's output channel (default `goroutines::pipeline::DEFAULT_BUFFER`).
 /// - **Functions are `Fn`** (they may run on several goroutines at once)
 ///   and `Send + Sync + 'static`.
+/// - **Sources**: a `Receiver` (a variable, or any expression of that type)
+///   is used as is, and dropping the pipeline closes it; anything else is
+///   an iterator run in a goroutine of its own (a `Receiver` inside an
+///   iterator chain, `rx.iter().map(..)`, is such an iterator: dropping the
+///   pipeline does not close its channel).
 /// - **Stopping**: dropping the `Pipeline`, or breaking out of a loop over
 ///   it, stops every stage and the source. `Pipeline::wait()` runs it to its
 ///   end and returns the first `try_map` error or panic, naming the stage

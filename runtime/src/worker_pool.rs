@@ -122,7 +122,8 @@ impl<J: Send + 'static, R: Send + 'static> WorkerPool<J, R> {
     }
 
     /// Closes the pool, waits for every job, and returns the results not
-    /// taken yet, in completion order.
+    /// taken yet, in completion order. Read [`panicked`](Self::panicked)
+    /// first if you need it: this consumes the pool.
     ///
     /// With more jobs submitted than the two buffers and the workers hold,
     /// somebody must take results while jobs are still being submitted

@@ -179,3 +179,37 @@ fn a_fan_out_runs_on_every_worker_thread() {
     });
     assert_eq!(pool_threads.lock().unwrap().len(), 2, "the pool's two workers ran on one thread");
 }
+
+/// An ordered `flat_map` streams each input's outputs: an endless one is
+/// bounded by the stage's buffer and stops when the pipeline is dropped.
+#[test]
+fn an_endless_ordered_flat_map_is_bounded_and_stops() {
+    let rt = RuntimeBuilder::new().max_procs(2).build().unwrap();
+    let before = rt.block_on(num_goroutines) - 1;
+    let first: Vec<u64> = rt.block_on(|| {
+        Builder::from_iter(0..4u64, DEFAULT_BUFFER)
+            .flat_map(par(1, "flat_map", 2, true), |n| (0u64..).map(move |i| n * 1000 + i))
+            .finish()
+            .take(3)
+            .collect()
+    });
+    assert_eq!(first, [0, 1, 2]);
+    assert_eq!(settles_to(&rt, before), before, "the endless flat_map kept running");
+}
+
+/// A pipeline whose building panics half-way (a stage's option or
+/// function) stops what it had started.
+#[test]
+fn a_pipeline_that_fails_to_build_leaves_no_goroutine_behind() {
+    let rt = RuntimeBuilder::new().max_procs(2).build().unwrap();
+    let before = rt.block_on(num_goroutines) - 1;
+    let built = rt.block_on(|| {
+        std::panic::catch_unwind(|| {
+            let zero = std::hint::black_box(0);
+            Builder::from_iter(0u64.., 1).map(opts(1, "map"), |n| n + 1).map(par(2, "map", zero, false), |n| n).finish()
+        })
+        .is_ok()
+    });
+    assert!(!built, "workers = 0 is refused");
+    assert_eq!(settles_to(&rt, before), before, "the source and stage 1 were left behind");
+}

@@ -19,6 +19,11 @@ pub(crate) fn pipeline(input: TokenStream) -> TokenStream {
     let pipeline = parse::parse(input);
     match valid::check(&pipeline) {
         Ok(plan) => expand::expand(&plan),
-        Err(err) => err.to_compile_error(),
+        Err(err) => {
+            // In braces: several `compile_error!`s side by side are only
+            // valid as statements.
+            let errors = err.to_compile_error();
+            quote::quote!({ #errors })
+        }
     }
 }

@@ -42,7 +42,9 @@ pub(crate) enum Arg {
 pub(crate) fn parse(input: TokenStream) -> Pipeline {
     let mut pipeline = Pipeline { source: None, stages: Vec::new(), errors: Vec::new() };
     let mut segments = split_fat_arrows(input).into_iter();
-    match segments.next() {
+    let first = segments.next();
+    let first_arrow = first.as_ref().and_then(|(_, arrow)| *arrow);
+    match first {
         Some((tokens, _)) if !tokens.is_empty() => match syn::parse2::<Expr>(tokens) {
             Ok(expr) => pipeline.source = Some(expr),
             Err(err) => pipeline.errors.push(err),
@@ -53,9 +55,12 @@ pub(crate) fn parse(input: TokenStream) -> Pipeline {
         )),
         _ => {}
     }
+    // The `=>` before each stage, for an error about a missing stage.
+    let mut before = first_arrow;
     for (tokens, arrow) in segments {
+        let this_arrow = std::mem::replace(&mut before, arrow);
         if tokens.is_empty() {
-            let span = arrow.unwrap_or_else(Span::call_site);
+            let span = this_arrow.unwrap_or_else(Span::call_site);
             pipeline.errors.push(Error::new(span, "expected a stage after `=>`, e.g. `=> map(|x| x + 1)`"));
             continue;
         }

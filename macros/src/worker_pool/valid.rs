@@ -68,6 +68,12 @@ pub(crate) fn check(input: &Input) -> Result<Plan<'_>, Error> {
     let mut job = None;
     if let Some(f) = func {
         let sig = &f.sig;
+        if let Some(u) = &sig.unsafety {
+            errors.push(Error::new(
+                u.span,
+                "#[worker_pool] cannot call an `unsafe fn` from its workers: make it safe, with the unsafe block inside",
+            ));
+        }
         if let Some(a) = &sig.asyncness {
             errors.push(Error::new(
                 a.span,
@@ -94,7 +100,17 @@ pub(crate) fn check(input: &Input) -> Result<Plan<'_>, Error> {
                 extra,
                 "#[worker_pool] takes one job parameter: bundle the values into one type (a tuple or a struct)",
             )),
-            (Some(FnArg::Typed(pat)), None) => job = Some(&*pat.ty),
+            (Some(FnArg::Typed(pat)), None) => match &*pat.ty {
+                Type::ImplTrait(t) => errors.push(Error::new_spanned(
+                    t,
+                    "#[worker_pool] needs a concrete job type: name the type instead of `impl Trait`",
+                )),
+                Type::Reference(r) => errors.push(Error::new_spanned(
+                    r,
+                    "a job crosses to another goroutine: take an owned type (`String`, not `&str`; `Vec<T>`, not `&[T]`)",
+                )),
+                ty => job = Some(ty),
+            },
         }
     }
     if let Some(err) = errors.into_error() {

@@ -1,8 +1,10 @@
 //! Fan-in and fan-out as helpers, for pipelines written by hand with `go!`
 //! and `chan` (the seed's `merge` and `fanOut`). Each goroutine here ends
-//! when its input closes and drains, or when whoever reads its output is
-//! gone (its send fails): dropping the receivers a helper returned stops
-//! its goroutines.
+//! when its input closes and drains, or at its next send once whoever reads
+//! its output is gone. So dropping the receivers a helper returned stops
+//! its goroutines as soon as their inputs yield again; one waiting on an
+//! input that never sends nor closes waits with it (close the input to
+//! stop it: `pipeline!`, which owns its channels, does that for you).
 
 use std::panic::Location;
 use std::sync::Arc;

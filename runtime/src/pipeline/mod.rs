@@ -206,11 +206,40 @@ pub struct Opts {
 }
 
 /// A pipeline under construction: its last channel and its goroutines.
-/// `pipeline!` expands to a chain of these calls.
+/// `pipeline!` expands to a chain of these calls. Dropped before `finish`
+/// (a stage's function or option panicked while the pipeline was being
+/// built, after its source started), it cancels what it started.
 pub struct Builder<T> {
-    input: Receiver<T>,
+    /// `None` once moved on to the next stage or the `Pipeline`.
+    input: Option<Receiver<T>>,
     state: Arc<State>,
     handles: Vec<JoinHandle<()>>,
+}
+
+impl<T> Drop for Builder<T> {
+    fn drop(&mut self) {
+        if self.input.is_some() {
+            self.state.cancel();
+        }
+    }
+}
+
+impl<T> Builder<T> {
+    fn input(&self) -> &Receiver<T> {
+        match &self.input {
+            Some(rx) => rx,
+            None => unreachable!("a Builder is used once"),
+        }
+    }
+
+    /// Moves on: the next stage's builder (or the pipeline) takes the
+    /// goroutines; this one no longer cancels them when dropped.
+    fn take(&mut self) -> (Receiver<T>, Vec<JoinHandle<()>>) {
+        match self.input.take() {
+            Some(rx) => (rx, std::mem::take(&mut self.handles)),
+            None => unreachable!("a Builder is used once"),
+        }
+    }
 }
 
 impl<T: Send + 'static> Builder<T> {
@@ -239,7 +268,7 @@ impl<T: Send + 'static> Builder<T> {
                 }
             }
         });
-        Builder { input: rx, state, handles: vec![source] }
+        Builder { input: Some(rx), state, handles: vec![source] }
     }
 
     /// A source that is a channel: its values, until it is closed. Dropping
@@ -254,7 +283,7 @@ impl<T: Send + 'static> Builder<T> {
     pub fn from_receiver_at(rx: Receiver<T>, site: &'static Location<'static>) -> Builder<T> {
         let state = State::new(site);
         state.adopt(&rx);
-        Builder { input: rx, state, handles: Vec::new() }
+        Builder { input: Some(rx), state, handles: Vec::new() }
     }
 
     /// `map(f)`.
@@ -308,46 +337,45 @@ impl<T: Send + 'static> Builder<T> {
         } else {
             let fan_out = opts.workers > 1;
             for k in 0..opts.workers {
-                let (input, tx, step, s) = (self.input.clone(), tx.clone(), step.clone(), self.state.clone());
+                let (input, tx, step, s) = (self.input().clone(), tx.clone(), step.clone(), self.state.clone());
                 let spread = fan_out.then_some(k);
                 let h = self.state.go_placed(spread, opts.stage, opts.kind, move || run(&s, opts, &step, &input, &tx));
                 self.handles.push(h);
             }
         }
-        Builder { input: rx, state: self.state, handles: self.handles }
+        let (_, handles) = self.take();
+        Builder { input: Some(rx), state: self.state.clone(), handles }
     }
 
     /// `workers > 1, ordered`: a dispatcher deals items round-robin to the
     /// workers, each over a channel of its own, and a collector takes the
     /// results back in the same rotation, so the output keeps the input's
-    /// order. The reorder buffer is these channels: bounded by `buffer`
-    /// items per worker.
+    /// order. A worker streams what one input produces (a `flat_map` may
+    /// produce any number, endlessly) and then marks its end, so the
+    /// reorder buffer is these channels: at most `buffer` pieces per worker,
+    /// and every send can fail when the pipeline is cancelled.
     fn ordered<S: Step<T>>(&mut self, opts: Opts, step: S, tx: Sender<S::Out>) {
         let per_worker = opts.buffer.max(1);
         let mut to_workers = Vec::with_capacity(opts.workers);
         let mut from_workers = Vec::with_capacity(opts.workers);
         for k in 0..opts.workers {
             let (in_tx, in_rx) = self.state.channel::<T>(per_worker);
-            let (out_tx, out_rx) = self.state.channel::<Outputs<S::Out>>(per_worker);
+            let (out_tx, out_rx) = self.state.channel::<Piece<S::Out>>(per_worker);
             let (step, s) = (step.clone(), self.state.clone());
             let h = self.state.go_placed(Some(k), opts.stage, opts.kind, move || {
                 for item in &in_rx {
                     if s.is_cancelled() {
-                        break;
+                        return;
                     }
-                    let mut out = Outputs::None;
-                    match step.step(item, &mut |v| {
-                        out.push(v);
-                        true
-                    }) {
-                        Ok(_) => {}
+                    match step.step(item, &mut |v| out_tx.send(Piece::Item(v)).is_ok()) {
+                        Ok(true) => {}
+                        Ok(false) => return,
                         Err(error) => {
-                            s.fail(PipelineError::Failed { stage: opts.stage, kind: opts.kind, error });
-                            break;
+                            return s.fail(PipelineError::Failed { stage: opts.stage, kind: opts.kind, error })
                         }
                     }
-                    if out_tx.send(out).is_err() {
-                        break;
+                    if out_tx.send(Piece::End).is_err() {
+                        return;
                     }
                 }
             });
@@ -355,7 +383,7 @@ impl<T: Send + 'static> Builder<T> {
             to_workers.push(in_tx);
             from_workers.push(out_rx);
         }
-        let (input, s) = (self.input.clone(), self.state.clone());
+        let (input, s) = (self.input().clone(), self.state.clone());
         let dispatcher = self.state.go(opts.stage, opts.kind, move || {
             for (i, item) in input.iter().enumerate() {
                 if s.is_cancelled() || to_workers[i % to_workers.len()].send(item).is_err() {
@@ -365,14 +393,20 @@ impl<T: Send + 'static> Builder<T> {
         });
         let s = self.state.clone();
         let collector = self.state.go(opts.stage, opts.kind, move || {
-            'items: for i in 0.. {
-                let Some(outs) = from_workers[i % from_workers.len()].recv() else { break };
-                if s.is_cancelled() {
-                    break;
-                }
-                for v in outs {
-                    if tx.send(v).is_err() {
-                        break 'items;
+            for i in 0.. {
+                // Item i's outputs, from the worker it was dealt to.
+                let from = &from_workers[i % from_workers.len()];
+                loop {
+                    match from.recv() {
+                        Some(Piece::Item(v)) => {
+                            if s.is_cancelled() || tx.send(v).is_err() {
+                                return;
+                            }
+                        }
+                        Some(Piece::End) => break,
+                        // That worker ended: the input is drained (or the
+                        // pipeline stopped).
+                        None => return,
                     }
                 }
             }
@@ -382,8 +416,9 @@ impl<T: Send + 'static> Builder<T> {
     }
 
     /// The output end.
-    pub fn finish(self) -> Pipeline<T> {
-        Pipeline { output: self.input, state: self.state, handles: self.handles }
+    pub fn finish(mut self) -> Pipeline<T> {
+        let (output, handles) = self.take();
+        Pipeline { output, state: self.state.clone(), handles }
     }
 }
 
@@ -401,36 +436,11 @@ fn run<T, S: Step<T>>(state: &State, opts: Opts, step: &S, input: &Receiver<T>, 
     }
 }
 
-/// What one input produced, for an ordered stage's collector.
-enum Outputs<U> {
-    None,
-    One(U),
-    Many(Vec<U>),
-}
-
-impl<U> Outputs<U> {
-    fn push(&mut self, v: U) {
-        *self = match std::mem::replace(self, Outputs::None) {
-            Outputs::None => Outputs::One(v),
-            Outputs::One(first) => Outputs::Many(vec![first, v]),
-            Outputs::Many(mut all) => {
-                all.push(v);
-                Outputs::Many(all)
-            }
-        };
-    }
-}
-
-impl<U> IntoIterator for Outputs<U> {
-    type Item = U;
-    type IntoIter = std::iter::Chain<std::option::IntoIter<U>, std::vec::IntoIter<U>>;
-    fn into_iter(self) -> Self::IntoIter {
-        match self {
-            Outputs::None => None.into_iter().chain(Vec::new()),
-            Outputs::One(v) => Some(v).into_iter().chain(Vec::new()),
-            Outputs::Many(all) => None.into_iter().chain(all),
-        }
-    }
+/// What an ordered stage's worker sends its collector: the outputs of one
+/// input, then its end.
+enum Piece<U> {
+    Item(U),
+    End,
 }
 
 /// The output of a `pipeline!`: an iterator over what its last stage
@@ -444,6 +454,7 @@ impl<U> IntoIterator for Outputs<U> {
 /// let squares: Vec<u64> = Builder::from_iter(1..=4u64, DEFAULT_BUFFER).map(opts, |n| n * n).finish().collect();
 /// assert_eq!(squares, [1, 4, 9, 16]);
 /// ```
+#[must_use = "dropping a Pipeline stops it at once: iterate over it, or call `wait()` to run it to its end"]
 pub struct Pipeline<T> {
     output: Receiver<T>,
     state: Arc<State>,
