@@ -11,6 +11,7 @@
 //! - `waiter.rs`: the parking abstraction every primitive uses
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
 //! - `chan/`, `select.rs`: channels and `select`
+//! - `context.rs`: `Context`, cancellation and deadlines down a tree
 //! - `time/`: the timer facility, `sleep`, `after`, `tick`, `Ticker`, `Timer`
 //! - `sync/`: goroutine-aware synchronisation
 //! - `worker_pool.rs`: `WorkerPool`, what `#[worker_pool]` starts
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod chan;
+pub mod context;
 mod goroutine;
 mod join;
 mod loom;
