@@ -152,13 +152,14 @@ pub mod pipeline {
 pub use pipeline::{fan_out, merge, Pipeline, PipelineError};
 
 pub use goroutines_runtime::context::{CancelFn, Context, ContextError};
+pub use goroutines_runtime::group::Group;
 
 /// What ordinary programs use: `use goroutines::prelude::*;`.
 pub mod prelude {
     pub use crate::time::{after, sleep, tick, Ticker, Timer};
     pub use crate::{
         chan, fan_out, go, goroutine_id, max_procs, merge, num_goroutines, pipeline, scope, select, set_max_procs,
-        yield_now, CancelFn, Context, JoinHandle, Pipeline, Receiver, Sender, WaitGroup,
+        yield_now, CancelFn, Context, Group, JoinHandle, Pipeline, Receiver, Sender, WaitGroup,
     };
 }
 

@@ -12,6 +12,7 @@
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
 //! - `chan/`, `select.rs`: channels and `select`
 //! - `context.rs`: `Context`, cancellation and deadlines down a tree
+//! - `group.rs`: `Group`, Go's errgroup
 //! - `time/`: the timer facility, `sleep`, `after`, `tick`, `Ticker`, `Timer`
 //! - `sync/`: goroutine-aware synchronisation
 //! - `worker_pool.rs`: `WorkerPool`, what `#[worker_pool]` starts
@@ -22,6 +23,7 @@
 mod chan;
 pub mod context;
 mod goroutine;
+pub mod group;
 mod join;
 mod loom;
 mod panic;
