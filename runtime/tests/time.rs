@@ -144,3 +144,81 @@ fn reset_never_switches_out_holding_the_timers_lock() {
     // A hang guard, not a timing assertion.
     done_rx.recv_timeout(Duration::from_secs(60)).expect("a worker blocked on the timer's lock");
 }
+
+mod helpers {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use goroutines_runtime::context::Context;
+    use goroutines_runtime::time::{every, sleep, timeout, RateLimiter};
+
+    #[test]
+    fn timeout_returns_the_value_or_elapsed_and_the_late_goroutine_ends() {
+        assert_eq!(timeout(Duration::from_secs(60), || "fast"), Ok("fast"));
+        let finished = Arc::new(AtomicBool::new(false));
+        let f = finished.clone();
+        let late = timeout(Duration::from_millis(1), move || {
+            sleep(Duration::from_millis(20));
+            f.store(true, Ordering::SeqCst);
+            vec![0u8; 1024] // a result that goes nowhere
+        });
+        assert_eq!(late.map(|v| v.len()).map_err(|e| e.after()), Err(Duration::from_millis(1)));
+        // The abandoned goroutine is not blocked on its send: it finishes.
+        let deadline = Instant::now() + Duration::from_secs(60); // hang guard
+        while !finished.load(Ordering::SeqCst) && Instant::now() < deadline {
+            sleep(Duration::from_millis(1));
+        }
+        assert!(finished.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn timeout_resumes_a_panic_that_comes_in_time() {
+        let r = std::panic::catch_unwind(|| timeout(Duration::from_secs(60), || -> u8 { panic!("inside") }));
+        assert_eq!(r.expect_err("resumed").downcast_ref::<&str>(), Some(&"inside"));
+    }
+
+    #[test]
+    fn a_rate_limiter_starts_with_its_burst() {
+        let l = RateLimiter::new(1.0, 3); // one token a second: no refill during the test
+        assert_eq!((0..10).filter(|_| l.allow()).count(), 3);
+        assert!(!l.allow_n(1));
+        let l = RateLimiter::new(1.0, 4);
+        assert!(l.allow_n(4));
+        assert!(!l.allow());
+    }
+
+    #[test]
+    fn a_rate_limiter_waits_for_tokens_in_order() {
+        let l = RateLimiter::new(2_000.0, 1);
+        let start = Instant::now();
+        for _ in 0..20 {
+            l.wait();
+        }
+        // 19 intervals of 0.5 ms after the first token: at least 9.5 ms.
+        assert!(start.elapsed() >= Duration::from_micros(9_500));
+    }
+
+    #[test]
+    fn bad_rates_are_refused_with_what_is_allowed() {
+        fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+            let p = std::panic::catch_unwind(f).expect_err("refused");
+            p.downcast_ref::<String>().cloned().unwrap_or_default()
+        }
+        assert!(message(|| drop(RateLimiter::new(0.0, 1))).contains("positive, finite"));
+        assert!(message(|| drop(RateLimiter::new(-5.0, 1))).contains("positive, finite"));
+        assert!(message(|| drop(RateLimiter::new(f64::NAN, 1))).contains("positive, finite"));
+        assert!(message(|| drop(RateLimiter::new(10.0, 0))).contains("at least 1"));
+        let l = RateLimiter::new(10.0, 2);
+        assert!(message(move || l.wait_n(3)).contains("at most 2 tokens"));
+    }
+
+    #[test]
+    fn every_runs_until_its_context_is_cancelled() {
+        let (ctx, cancel) = Context::background().with_cancel();
+        let h = every(Duration::from_millis(1), &ctx, || {});
+        sleep(Duration::from_millis(10));
+        cancel.cancel();
+        assert!(h.join().unwrap() >= 1);
+    }
+}

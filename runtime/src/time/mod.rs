@@ -1,8 +1,17 @@
 //! Go's `time` package, goroutine-aware: `sleep` suspends the goroutine (a
 //! plain thread sleeps), and timers deliver on channels, so they work in
-//! `select!`. All of it runs on one timer facility (`timer.rs`).
+//! `select!`. All of it runs on one timer facility (`timer.rs`). Beside
+//! them: `timeout` (`timeout.rs`), `RateLimiter` (`rate.rs`) and `every`, a
+//! periodic task stopped by a `Context` (`every.rs`).
 
+mod every;
+mod rate;
+mod timeout;
 pub(crate) mod timer;
+
+pub use every::every;
+pub use rate::RateLimiter;
+pub use timeout::{timeout, Elapsed};
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
