@@ -205,10 +205,22 @@ mod helpers {
             let p = std::panic::catch_unwind(f).expect_err("refused");
             p.downcast_ref::<String>().cloned().unwrap_or_default()
         }
-        assert!(message(|| drop(RateLimiter::new(0.0, 1))).contains("positive, finite"));
-        assert!(message(|| drop(RateLimiter::new(-5.0, 1))).contains("positive, finite"));
-        assert!(message(|| drop(RateLimiter::new(f64::NAN, 1))).contains("positive, finite"));
-        assert!(message(|| drop(RateLimiter::new(10.0, 0))).contains("at least 1"));
+        assert!(message(|| {
+            let _ = RateLimiter::new(0.0, 1);
+        })
+        .contains("positive, finite"));
+        assert!(message(|| {
+            let _ = RateLimiter::new(-5.0, 1);
+        })
+        .contains("positive, finite"));
+        assert!(message(|| {
+            let _ = RateLimiter::new(f64::NAN, 1);
+        })
+        .contains("positive, finite"));
+        assert!(message(|| {
+            let _ = RateLimiter::new(10.0, 0);
+        })
+        .contains("at least 1"));
         let l = RateLimiter::new(10.0, 2);
         assert!(message(move || l.wait_n(3)).contains("at most 2 tokens"));
     }
