@@ -8,7 +8,8 @@
 //
 // Scenarios: spawn_wait, park_20k, yield_switch (the runtime core);
 // ping_pong, spsc_buffered, mpmc_4x4, select4, pipeline3 (channels);
-// ticker_1ms, sleep_20k (time); worker_pool, pipeline_macro (pool.go).
+// ticker_1ms, sleep_20k (time); worker_pool, pipeline_macro (pool.go);
+// context_cancel (context.go).
 //
 // The flags -n (goroutines, yields, round trips, messages, items, jobs or
 // ticks: see each scenario) and -procs (GOMAXPROCS) default to the values
@@ -33,7 +34,7 @@ import (
 )
 
 func main() {
-	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro")
+	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro | context_cancel")
 	runs := flag.Int("runs", 5, "measured runs (park_20k: always one cold and one warm run)")
 	warmup := flag.Int("warmup", 1, "unmeasured runs first")
 	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items, jobs or ticks; 0: the scenario's default")
@@ -95,6 +96,8 @@ func main() {
 	case "pipeline_macro":
 		// Go has no pipeline!: its pipeline is the hand-written one.
 		once = timed("pipeline_macro_ns", pipeline3, setup(2, 1_000_000))
+	case "context_cancel":
+		once = timed("context_cancel_ns", contextCancel, setup(2, 10_000))
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -scenario %q\n", *scenario)
 		os.Exit(2)

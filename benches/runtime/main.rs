@@ -22,6 +22,7 @@ mod crossbeam_rt;
 mod golang;
 mod ours;
 mod ours_chan;
+mod ours_context;
 mod ours_pool;
 mod procfs;
 mod rayon_rt;

@@ -1,6 +1,7 @@
 //! The scenarios on our runtime, as a user of `goroutines` writes them:
 //! the runtime-core ones here, the channel and time ones in `ours_chan.rs`,
-//! the worker-pool and `pipeline!` ones in `ours_pool.rs`.
+//! the worker-pool and `pipeline!` ones in `ours_pool.rs`, the `Context`
+//! one in `ours_context.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,9 @@ use goroutines::{Builder, WaitGroup};
 
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
-use crate::scenario::{metric, MAP_WORKERS, PARK, PIPELINE_MACRO, SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH};
+use crate::scenario::{
+    metric, CONTEXT_CANCEL, MAP_WORKERS, PARK, PIPELINE_MACRO, SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH,
+};
 
 pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String> {
     match scenario.name {
@@ -32,6 +35,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
             child::repeat(p, metric::YIELD_SWITCH_NS, || rt.block_on(move || yield_switch(p.n)))
         }
         WORKER_POOL | PIPELINE_MACRO | MAP_WORKERS => crate::ours_pool::run(scenario, p),
+        CONTEXT_CANCEL => crate::ours_context::run(scenario, p),
         _ => crate::ours_chan::run(scenario, p),
     }
 }

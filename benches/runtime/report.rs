@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    metric, Impl, Scenario, MAP_WORKERS, MPMC, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, SELECT4, SLEEP, SPAWN_WAIT,
-    SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
+    metric, Impl, Scenario, CONTEXT_CANCEL, MAP_WORKERS, MPMC, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, SELECT4,
+    SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
 };
 
 /// Every child's outcome, by scenario and implementation, and why an
@@ -134,7 +134,7 @@ const fn row(scenario: &'static str, metric: &'static str, label: &'static str, 
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 30] = [
+const ROWS: [Row; 31] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -165,6 +165,7 @@ const ROWS: [Row; 30] = [
     row(MAP_WORKERS, metric::MAP_W1_NS, "map_workers: 20k × 20 µs, workers = 1", Unit::Ms),
     row(MAP_WORKERS, metric::MAP_W2_NS, "map_workers: workers = 2", Unit::Ms),
     row(MAP_WORKERS, metric::MAP_W2_ORDERED_NS, "map_workers: workers = 2, ordered", Unit::Ms),
+    row(CONTEXT_CANCEL, metric::CONTEXT_CANCEL_NS, "context_cancel: cancel until 10k exited", Unit::Ms),
 ];
 
 /// A target on our figures of one row.
@@ -197,7 +198,7 @@ const fn target(metric: &'static str, goal: Goal, text: &'static str) -> Target 
     Target { metric, goal, text }
 }
 
-const TARGETS: [Target; 23] = [
+const TARGETS: [Target; 24] = [
     target(metric::SPAWN_WAIT_NS, Goal::RatioAtMost(Impl::Go, 0.5), "spawn_wait: at most 0.5x Go"),
     target(metric::SPAWN_WAIT_NS, Goal::FasterThan(Impl::Tokio), "spawn_wait: faster than tokio"),
     target(metric::PARK_SPAWN_NS, Goal::RatioAtMost(Impl::Go, 1.0), "park_20k: spawn at most 1.0x Go"),
@@ -237,6 +238,7 @@ const TARGETS: [Target; 23] = [
         Goal::OwnRatioAtMost(metric::MAP_W2_NS, 1.15),
         "map_workers: ordered at most 1.15x unordered",
     ),
+    target(metric::CONTEXT_CANCEL_NS, Goal::RatioAtMost(Impl::Go, 1.0), "context_cancel: at most 1.0x Go"),
 ];
 
 /// Who ours is compared with, in this order.

@@ -65,10 +65,10 @@ pub enum Processes {
 #[derive(Debug)]
 pub struct Scenario {
     pub name: &'static str,
-    /// Goroutines (spawn_wait, park_20k, sleep_20k), yields per goroutine
-    /// (yield_switch), round trips (ping_pong), messages in all (spsc_buffered,
-    /// mpmc_4x4, select4), items (pipeline3, pipeline_macro, map_workers),
-    /// jobs (worker_pool) or 1 ms slots (ticker_1ms).
+    /// Goroutines (spawn_wait, park_20k, sleep_20k, context_cancel), yields
+    /// per goroutine (yield_switch), round trips (ping_pong), messages in all
+    /// (spsc_buffered, mpmc_4x4, select4), items (pipeline3, pipeline_macro,
+    /// map_workers), jobs (worker_pool) or 1 ms slots (ticker_1ms).
     pub n: usize,
     /// Worker threads: Go's GOMAXPROCS, our `max_procs`, tokio's workers.
     pub procs: usize,
@@ -98,6 +98,7 @@ pub const SLEEP: &str = "sleep_20k";
 pub const WORKER_POOL: &str = "worker_pool";
 pub const PIPELINE_MACRO: &str = "pipeline_macro";
 pub const MAP_WORKERS: &str = "map_workers";
+pub const CONTEXT_CANCEL: &str = "context_cancel";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -124,6 +125,10 @@ pub mod fixed {
     /// pipeline_macro's buffer sweep: the capacities tried on the map
     /// stage's output (and, in a second series, on every channel).
     pub const BUFFERS: [usize; 4] = [0, 16, 64, 256];
+    /// context_cancel: how long the measuring goroutine sleeps once every
+    /// goroutine has started, so that the last of them are parked in their
+    /// select too before the clock starts.
+    pub const SETTLE: Duration = Duration::from_millis(2);
 }
 
 /// The CPU work of one worker_pool job or map_workers item: `rounds` rounds
@@ -155,11 +160,15 @@ const POOL: &[Impl] = &[Impl::Ours, Impl::Rayon, Impl::Go];
 const OURS_AND_GO: &[Impl] = &[Impl::Ours, Impl::Go];
 /// `pipeline!` against itself with other options.
 const OURS_ONLY: &[Impl] = &[Impl::Ours];
+/// Cancellation: our `Context`, Go's `context`, and in tokio a
+/// `watch` channel whose `Sender` is dropped (tokio itself has no context;
+/// its `CancellationToken` is in tokio-util, not a dependency here).
+const CANCEL: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Go];
 
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 13] = [
+pub static SCENARIOS: [Scenario; 14] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -293,6 +302,16 @@ pub static SCENARIOS: [Scenario; 13] = [
         impls: OURS_ONLY,
         crossbeam_n: None,
     },
+    Scenario {
+        name: CONTEXT_CANCEL,
+        n: 10_000,
+        procs: 2,
+        runs: 7,
+        processes: SHARED,
+        timeout: Duration::from_secs(60),
+        impls: CANCEL,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -362,4 +381,7 @@ pub mod metric {
     pub const MAP_W1_NS: &str = "map_workers1_ns";
     pub const MAP_W2_NS: &str = "map_workers2_ns";
     pub const MAP_W2_ORDERED_NS: &str = "map_workers2_ordered_ns";
+    /// context_cancel: `cancel` called until every goroutine blocked in a
+    /// select on `ctx.done()` has ended.
+    pub const CONTEXT_CANCEL_NS: &str = "context_cancel_ns";
 }

@@ -12,12 +12,16 @@
 //! channel is unbuffered: tokio has no rendezvous channel) and
 //! `tokio::select!`; mpmc_4x4 has no tokio version (tokio has no MPMC
 //! channel). ticker_1ms uses `tokio::time::interval_at`, sleep_20k
-//! `tokio::time::sleep`.
+//! `tokio::time::sleep`. context_cancel's context is a `tokio::sync::watch`
+//! channel whose `Sender` is dropped (tokio has no context; its
+//! `CancellationToken` is in tokio-util, not a dependency here): every
+//! task waiting in `changed()` is woken with an error, as a closed channel
+//! wakes every `select` on `ctx.Done()`.
 //!
 //! Runtimes are built without the I/O driver, and without the time driver
-//! except for ticker_1ms and sleep_20k: no other scenario uses them, and
-//! without them idle workers park on a condition variable rather than in
-//! `epoll`.
+//! except for ticker_1ms, sleep_20k and context_cancel (which sleeps before
+//! its clock starts): no other scenario uses them, and without them idle
+//! workers park on a condition variable rather than in `epoll`.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,19 +29,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{
-    fixed, metric, Scenario, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, YIELD_SWITCH,
+    fixed, metric, Scenario, CONTEXT_CANCEL, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER,
+    YIELD_SWITCH,
 };
 use crate::ticks::TickLog;
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(p.procs);
-    if [TICKER, SLEEP].contains(&scenario.name) {
+    if [TICKER, SLEEP, CONTEXT_CANCEL].contains(&scenario.name) {
         builder.enable_time();
     }
     let rt = builder.build().expect("start a tokio runtime");
@@ -57,6 +62,7 @@ pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
         PIPELINE3 => child::repeat(p, metric::PIPELINE3_NS, || in_task(&rt, pipeline3(n))),
         TICKER => child::repeat_lines(p, || in_task(&rt, ticker(n))),
         SLEEP => child::repeat(p, metric::SLEEP_NS, || in_task(&rt, sleep_many(n))),
+        CONTEXT_CANCEL => child::repeat(p, metric::CONTEXT_CANCEL_NS, || in_task(&rt, context_cancel(n))),
         other => Err(format!("{other} has no tokio version")),
     }
 }
@@ -260,5 +266,35 @@ async fn sleep_many(n: usize) -> Duration {
         }));
     }
     wg.wait().await;
+    start.elapsed()
+}
+
+/// `n` tasks each do `started.done()`, then wait in `tokio::select!` on
+/// `changed()` of two `watch` channels: the context's, and one nobody sends
+/// on (ours' and Go's `never`); then `exited.done()`. Once all have started
+/// and had `fixed::SETTLE` to park, timed from dropping the context's
+/// `Sender` (the cancel) until `exited` reaches zero.
+async fn context_cancel(n: usize) -> Duration {
+    let (cancel, done) = watch::channel(());
+    // Never sent on and never dropped while the tasks wait.
+    let (_never_tx, never) = watch::channel(());
+    let (started, exited) = (WaitGroup::new(n), WaitGroup::new(n));
+    for _ in 0..n {
+        let (mut done, mut never) = (done.clone(), never.clone());
+        let (started, exited) = (Arc::clone(&started), Arc::clone(&exited));
+        drop(tokio::spawn(async move {
+            started.done();
+            tokio::select! {
+                _ = done.changed() => {},
+                _ = never.changed() => {},
+            }
+            exited.done();
+        }));
+    }
+    started.wait().await;
+    tokio::time::sleep(fixed::SETTLE).await;
+    let start = Instant::now();
+    drop(cancel);
+    exited.wait().await;
     start.elapsed()
 }
