@@ -26,13 +26,15 @@ use std::time::{Duration, Instant};
 
 use crate::chan::context::{Context, Selected};
 use crate::chan::token::Token;
+use crate::chan::waker::Key;
 use crate::chan::{Receiver, SendError, Sender};
 
 /// One arm's channel end, with its type erased.
 trait Arm {
     fn try_start(&self, token: &mut Token) -> bool;
-    fn register(&self, oper: usize, cx: &Context) -> bool;
-    fn unregister(&self, oper: usize, cx: &Context);
+    /// Registers the arm; its key, and whether it is ready anyway.
+    fn register(&self, oper: usize, cx: &Context) -> (Key, bool);
+    fn unregister(&self, key: Key);
     fn accept(&self, token: &mut Token, cx: &Context) -> bool;
     fn is_ready(&self) -> bool;
 }
@@ -43,11 +45,11 @@ impl<T> Arm for Receiver<T> {
     fn try_start(&self, token: &mut Token) -> bool {
         self.shared.start_recv(token)
     }
-    fn register(&self, oper: usize, cx: &Context) -> bool {
+    fn register(&self, oper: usize, cx: &Context) -> (Key, bool) {
         self.shared.register_recv(oper, cx)
     }
-    fn unregister(&self, oper: usize, cx: &Context) {
-        self.shared.unregister_recv(oper, cx)
+    fn unregister(&self, key: Key) {
+        self.shared.unregister_recv(key)
     }
     fn accept(&self, token: &mut Token, cx: &Context) -> bool {
         self.shared.accept_recv(token, cx)
@@ -61,11 +63,11 @@ impl<T> Arm for Sender<T> {
     fn try_start(&self, token: &mut Token) -> bool {
         self.shared.start_send(token)
     }
-    fn register(&self, oper: usize, cx: &Context) -> bool {
+    fn register(&self, oper: usize, cx: &Context) -> (Key, bool) {
         self.shared.register_send(oper, cx)
     }
-    fn unregister(&self, oper: usize, cx: &Context) {
-        self.shared.unregister_send(oper, cx)
+    fn unregister(&self, key: Key) {
+        self.shared.unregister_send(key)
     }
     fn accept(&self, token: &mut Token, cx: &Context) -> bool {
         self.shared.accept_send(token, cx)
@@ -180,10 +182,11 @@ impl<'a> Select<'a> {
             let cx = Context::acquire();
             self.shuffle();
             let order = &self.order;
-            let mut registered = 0;
+            let mut keys = Vec::with_capacity(order.len());
             for &i in order {
-                registered += 1;
-                if self.arms[i].0.register(i, &cx) {
+                let (key, ready) = self.arms[i].0.register(i, &cx);
+                keys.push((i, key));
+                if ready {
                     let _ = cx.try_select(Selected::Aborted);
                     break;
                 }
@@ -191,8 +194,8 @@ impl<'a> Select<'a> {
             // Pass 3.
             let sel = cx.wait_until(deadline);
             // Pass 4.
-            for &i in &order[..registered] {
-                self.arms[i].0.unregister(i, &cx);
+            for (i, key) in keys {
+                self.arms[i].0.unregister(key);
             }
             if let Selected::Operation(i) = sel {
                 if self.arms[i].0.accept(&mut token, &cx) {

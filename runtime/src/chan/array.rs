@@ -224,12 +224,12 @@ impl<T> Channel<T> {
                 return Err(TryError::Full(msg));
             }
             let cx = Context::acquire();
-            self.senders.register(0, &cx);
+            let key = self.senders.register(0, &cx);
             if !self.is_full() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
             if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
-                self.senders.unregister(0, &cx);
+                self.senders.unregister(key);
             }
             cx.release();
         }
@@ -248,12 +248,12 @@ impl<T> Channel<T> {
                 return Err(TryError::Full(()));
             }
             let cx = Context::acquire();
-            self.receivers.register(0, &cx);
+            let key = self.receivers.register(0, &cx);
             if !self.is_empty() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
             if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
-                self.receivers.unregister(0, &cx);
+                self.receivers.unregister(key);
             }
             cx.release();
         }

@@ -25,7 +25,7 @@ pub(crate) mod context;
 mod errors;
 mod spin_lock;
 pub(crate) mod token;
-mod waker;
+pub(crate) mod waker;
 mod zero;
 
 use crate::goroutine::current::spend_budget;
@@ -38,6 +38,7 @@ pub use errors::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, Tr
 
 use context::Context;
 use token::Token;
+use waker::Key;
 
 /// Internal outcome of a flavor's operation: `Full` means full, empty, or
 /// timed out (by context); `Closed` means closed. The value comes back.
@@ -167,38 +168,39 @@ impl<T> Shared<T> {
         }
     }
 
-    /// Registers a blocked send arm; returns whether it is ready anyway.
-    pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> bool {
+    /// Registers a blocked send arm; returns its key and whether it is
+    /// ready anyway.
+    pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> (Key, bool) {
         match &self.flavor {
             Flavor::Array(c) => {
-                c.senders.register(oper, cx);
-                !c.is_full() || c.is_closed()
+                let key = c.senders.register(oper, cx);
+                (key, !c.is_full() || c.is_closed())
             }
             Flavor::Zero(c) => c.register_send(oper, cx),
         }
     }
 
-    pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> bool {
+    pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> (Key, bool) {
         match &self.flavor {
             Flavor::Array(c) => {
-                c.receivers.register(oper, cx);
-                !c.is_empty() || c.is_closed()
+                let key = c.receivers.register(oper, cx);
+                (key, !c.is_empty() || c.is_closed())
             }
             Flavor::Zero(c) => c.register_recv(oper, cx),
         }
     }
 
-    pub(crate) fn unregister_send(&self, oper: usize, cx: &Context) {
+    pub(crate) fn unregister_send(&self, key: Key) {
         match &self.flavor {
-            Flavor::Array(c) => drop(c.senders.unregister(oper, cx)),
-            Flavor::Zero(c) => c.unregister_send(oper, cx),
+            Flavor::Array(c) => drop(c.senders.unregister(key)),
+            Flavor::Zero(c) => c.unregister_send(key),
         }
     }
 
-    pub(crate) fn unregister_recv(&self, oper: usize, cx: &Context) {
+    pub(crate) fn unregister_recv(&self, key: Key) {
         match &self.flavor {
-            Flavor::Array(c) => drop(c.receivers.unregister(oper, cx)),
-            Flavor::Zero(c) => c.unregister_recv(oper, cx),
+            Flavor::Array(c) => drop(c.receivers.unregister(key)),
+            Flavor::Zero(c) => c.unregister_recv(key),
         }
     }
 

@@ -18,6 +18,16 @@
 //!    of the two sees the other (the store-buffering outcome is forbidden).
 //!    `seqcst_order_for_loom` marks both sides for loom, which needs a fence
 //!    to see that order.
+//! 3. Registering returns a `Key` (a slot and its generation); the owner
+//!    unregisters by key in constant time, and a key whose entry was
+//!    selected (taken out) or unregistered finds nothing, since freeing a
+//!    slot bumps its generation. Arrival order is a queue of
+//!    `(slot, generation)` pairs; pairs whose entry is gone are skipped at
+//!    the front and swept once they are most of the queue. (A linear search
+//!    by owner made a cancel that wakes n selects cost n² when each
+//!    unregistered from a channel n of them waited on.)
+
+use std::collections::VecDeque;
 
 use crate::loom::{seqcst_order_for_loom, AtomicBool, Ordering};
 
@@ -38,22 +48,83 @@ pub(crate) struct Entry {
 // only accessed under the channel's protocol; the rest is Send + Sync.
 unsafe impl Send for Entry {}
 
-/// A queue of blocked operations (not synchronised: see `SyncWaker`).
+/// Where a registered operation sits in a [`Waker`]: what its owner keeps
+/// to unregister it in constant time (invariant 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key {
+    slot: u32,
+    generation: u32,
+}
+
+struct Slot {
+    /// Bumped each time the slot is freed, so an old key finds nothing.
+    generation: u32,
+    entry: Option<Entry>,
+}
+
+/// A queue of blocked operations (not synchronised: see `SyncWaker`), in
+/// arrival order, with removal by key in constant time (invariant 3).
 #[derive(Default)]
 pub(crate) struct Waker {
-    entries: Vec<Entry>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Arrival order, as `(slot, generation)`; pairs whose entry is gone
+    /// are stale, skipped and swept (invariant 3).
+    order: VecDeque<(u32, u32)>,
+    live: usize,
 }
 
 impl Waker {
-    pub(crate) fn register(&mut self, oper: usize, packet: *mut (), cx: &Context) {
-        self.entries.push(Entry { cx: cx.clone(), oper, packet });
+    pub(crate) fn register(&mut self, oper: usize, packet: *mut (), cx: &Context) -> Key {
+        let entry = Entry { cx: cx.clone(), oper, packet };
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize].entry = Some(entry);
+                i
+            }
+            None => {
+                self.slots.push(Slot { generation: 0, entry: Some(entry) });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let generation = self.slots[slot as usize].generation;
+        self.order.push_back((slot, generation));
+        self.live += 1;
+        Key { slot, generation }
     }
 
-    /// Removes the entry of `cx`'s operation `oper`, if still there.
-    pub(crate) fn unregister(&mut self, oper: usize, cx: &Context) -> Option<Entry> {
-        let who = cx.who();
-        let i = self.entries.iter().position(|e| e.oper == oper && e.cx.who() == who)?;
-        Some(self.entries.remove(i))
+    /// Takes the entry at `slot` out, freeing the slot.
+    fn take(&mut self, slot: u32) -> Option<Entry> {
+        let s = &mut self.slots[slot as usize];
+        let entry = s.entry.take()?;
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(slot);
+        self.live -= 1;
+        Some(entry)
+    }
+
+    fn is_live(&self, (slot, generation): (u32, u32)) -> bool {
+        let s = &self.slots[slot as usize];
+        s.generation == generation && s.entry.is_some()
+    }
+
+    /// Removes the operation registered under `key`, if still there.
+    pub(crate) fn unregister(&mut self, key: Key) -> Option<Entry> {
+        if !self.is_live((key.slot, key.generation)) {
+            return None;
+        }
+        let entry = self.take(key.slot);
+        self.sweep();
+        entry
+    }
+
+    /// Invariant 3: drops stale order pairs once they are most of the queue
+    /// (amortised constant time per removal).
+    fn sweep(&mut self) {
+        if self.order.len() > 32 && self.order.len() > 2 * self.live {
+            let (slots, order) = (&self.slots, &mut self.order);
+            order.retain(|&(i, g)| slots[i as usize].generation == g && slots[i as usize].entry.is_some());
+        }
     }
 
     /// Selects the first waiting operation of another goroutine or thread:
@@ -61,27 +132,48 @@ impl Waker {
     /// returns the entry.
     pub(crate) fn try_select(&mut self) -> Option<Entry> {
         let me = current_identity();
-        let i = self.entries.iter().position(|e| {
-            e.cx.who() != me && e.cx.try_select(Selected::Operation(e.oper)).is_ok() && {
+        let mut i = 0;
+        while i < self.order.len() {
+            let pair = self.order[i];
+            if !self.is_live(pair) {
+                if i == 0 {
+                    self.order.pop_front();
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            let e = self.slots[pair.0 as usize].entry.as_ref()?;
+            if e.cx.who() != me && e.cx.try_select(Selected::Operation(e.oper)).is_ok() {
                 e.cx.store_packet(e.packet);
                 e.cx.unpark();
-                true
+                let entry = self.take(pair.0);
+                if i == 0 {
+                    self.order.pop_front();
+                } else {
+                    self.sweep();
+                }
+                return entry;
             }
-        })?;
-        Some(self.entries.remove(i))
+            i += 1;
+        }
+        None
     }
 
     /// Whether another goroutine or thread waits here (for `is_ready`).
     pub(crate) fn can_select(&self) -> bool {
         let me = current_identity();
-        self.entries.iter().any(|e| e.cx.who() != me && e.cx.selected() == Selected::Waiting)
+        self.slots
+            .iter()
+            .filter_map(|s| s.entry.as_ref())
+            .any(|e| e.cx.who() != me && e.cx.selected() == Selected::Waiting)
     }
 
     /// The channel closed: every waiter is selected `Closed` (unless
     /// something selected it already) and woken; entries stay for their
     /// owners to unregister (invariant 1).
     pub(crate) fn disconnect(&mut self) {
-        for e in &self.entries {
+        for e in self.slots.iter().filter_map(|s| s.entry.as_ref()) {
             if e.cx.try_select(Selected::Closed).is_ok() {
                 e.cx.unpark();
             }
@@ -89,7 +181,7 @@ impl Waker {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.live == 0
     }
 }
 
@@ -110,17 +202,18 @@ impl SyncWaker {
 
     /// Registers a blocked operation; the caller then re-checks the channel
     /// with SeqCst loads (invariant 2, the waiter's side).
-    pub(crate) fn register(&self, oper: usize, cx: &Context) {
+    pub(crate) fn register(&self, oper: usize, cx: &Context) -> Key {
         let mut w = self.lock();
-        w.register(oper, std::ptr::null_mut(), cx);
+        let key = w.register(oper, std::ptr::null_mut(), cx);
         self.is_empty.store(false, Ordering::SeqCst);
         drop(w);
         seqcst_order_for_loom();
+        key
     }
 
-    pub(crate) fn unregister(&self, oper: usize, cx: &Context) -> Option<Entry> {
+    pub(crate) fn unregister(&self, key: Key) -> Option<Entry> {
         let mut w = self.lock();
-        let e = w.unregister(oper, cx);
+        let e = w.unregister(key);
         self.is_empty.store(w.is_empty(), Ordering::SeqCst);
         e
     }

@@ -25,7 +25,7 @@ use std::time::Instant;
 use super::context::{backoff, Context, Selected};
 use super::spin_lock::{SpinGuard, SpinLock};
 use super::token::Token;
-use super::waker::Waker;
+use super::waker::{Key, Waker};
 use super::TryError;
 
 /// Where a message changes hands (invariant 2).
@@ -171,7 +171,7 @@ impl<T> Channel<T> {
         // Block with the message in a packet on our stack (invariant 2).
         let cx = Context::acquire();
         let packet = Packet::on_stack(Some(msg));
-        inner.senders.register(0, &packet as *const Packet<T> as *mut (), &cx);
+        let key = inner.senders.register(0, &packet as *const Packet<T> as *mut (), &cx);
         drop(inner);
         let sel = cx.wait_until(deadline);
         let result = match sel {
@@ -182,7 +182,7 @@ impl<T> Channel<T> {
                 Ok(())
             }
             Selected::Aborted | Selected::Closed => {
-                self.lock().senders.unregister(0, &cx);
+                self.lock().senders.unregister(key);
                 // SAFETY: nobody selected us, so nobody touches the packet.
                 let msg = unsafe { (*packet.msg.get()).take() }.expect("an unselected packet keeps its message");
                 Err(if sel == Selected::Aborted { TryError::Full(msg) } else { TryError::Closed(msg) })
@@ -211,7 +211,7 @@ impl<T> Channel<T> {
         }
         let cx = Context::acquire();
         let packet = Packet::<T>::on_stack(None);
-        inner.receivers.register(0, &packet as *const Packet<T> as *mut (), &cx);
+        let key = inner.receivers.register(0, &packet as *const Packet<T> as *mut (), &cx);
         drop(inner);
         let sel = cx.wait_until(deadline);
         let result = match sel {
@@ -222,7 +222,7 @@ impl<T> Channel<T> {
                 Ok(unsafe { (*packet.msg.get()).take() }.expect("a ready packet carries a message"))
             }
             Selected::Aborted | Selected::Closed => {
-                self.lock().receivers.unregister(0, &cx);
+                self.lock().receivers.unregister(key);
                 Err(if sel == Selected::Aborted { TryError::Full(()) } else { TryError::Closed(()) })
             }
             Selected::Waiting => unreachable!("wait_until returns a selection"),
@@ -233,27 +233,27 @@ impl<T> Channel<T> {
 
     // ---- select support: a blocked select arm registers a heap packet.
 
-    pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> bool {
+    pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> (Key, bool) {
         let mut inner = self.lock();
-        inner.senders.register(oper, Packet::<T>::on_heap() as *mut (), cx);
-        inner.receivers.can_select() || inner.is_closed
+        let key = inner.senders.register(oper, Packet::<T>::on_heap() as *mut (), cx);
+        (key, inner.receivers.can_select() || inner.is_closed)
     }
 
-    pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> bool {
+    pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> (Key, bool) {
         let mut inner = self.lock();
-        inner.receivers.register(oper, Packet::<T>::on_heap() as *mut (), cx);
-        inner.senders.can_select() || inner.is_closed
+        let key = inner.receivers.register(oper, Packet::<T>::on_heap() as *mut (), cx);
+        (key, inner.senders.can_select() || inner.is_closed)
     }
 
-    pub(crate) fn unregister_send(&self, oper: usize, cx: &Context) {
-        if let Some(op) = self.lock().senders.unregister(oper, cx) {
+    pub(crate) fn unregister_send(&self, key: Key) {
+        if let Some(op) = self.lock().senders.unregister(key) {
             // SAFETY: an unselected heap packet is ours to free (invariant 3).
             unsafe { drop(Box::from_raw(op.packet as *mut Packet<T>)) };
         }
     }
 
-    pub(crate) fn unregister_recv(&self, oper: usize, cx: &Context) {
-        if let Some(op) = self.lock().receivers.unregister(oper, cx) {
+    pub(crate) fn unregister_recv(&self, key: Key) {
+        if let Some(op) = self.lock().receivers.unregister(key) {
             // SAFETY: as above.
             unsafe { drop(Box::from_raw(op.packet as *mut Packet<T>)) };
         }
