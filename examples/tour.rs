@@ -188,7 +188,71 @@ fn main() {
     cubes.sort_unstable();
     println!("cube::run(1..=5) on {} workers: {cubes:?}", max_procs());
 
-    println!("\nNext: Context, Group, sync and more (see README.md).");
+    stop(13, "Context: cancellation and deadlines handed down to goroutines");
+    let (ctx, cancel) = Context::background().with_timeout(Duration::from_millis(20));
+    let (_tx, never) = chan::<u32>(0);
+    let waiter = {
+        let ctx = ctx.clone();
+        go!(move || select! {
+            _ = <-never => "a value",
+            <-ctx.done() => "ctx.done() closed",
+        })
+    };
+    println!("{} ({})", waiter.join().unwrap(), ctx.err().map(|e| e.to_string()).unwrap_or_default());
+    drop(cancel);
+
+    stop(14, "Group: errgroup, the first error cancels the rest");
+    let g = Group::<String>::new();
+    for part in 0..4 {
+        let ctx = g.context().clone();
+        g.go(move || {
+            if part == 2 {
+                return Err(format!("part {part} failed"));
+            }
+            let _ = ctx.done().recv(); // the others stop when one fails
+            Ok(())
+        });
+    }
+    println!("group: {:?}", g.wait());
+
+    stop(15, "sync: a Mutex whose contenders suspend, not block their worker");
+    let counter = std::sync::Arc::new(goroutines::sync::Mutex::new(0));
+    let wg = WaitGroup::new();
+    for _ in 0..8 {
+        let counter = counter.clone();
+        wg.go(move || {
+            for _ in 0..1000 {
+                *counter.lock() += 1;
+            }
+        });
+    }
+    wg.wait();
+    println!("8 goroutines x 1000 increments: {}", *counter.lock());
+
+    stop(16, "every pattern of the Go goroutines tutorial, one example each, in order");
+    for (example, shows) in [
+        ("starting_goroutines", "go f(x)"),
+        ("anonymous_goroutines", "go func(x) {...}(x)"),
+        ("wait_group", "sync.WaitGroup"),
+        ("done_channel", "stopping a goroutine by closing a channel"),
+        ("worker_pool", "jobs and results channels, then #[worker_pool]"),
+        ("fan_out_fan_in", "fan-out, fan-in, merge"),
+        ("pipeline", "gen -> sq by hand, then pipeline!"),
+        ("gomaxprocs", "runtime.GOMAXPROCS"),
+        ("gosched", "runtime.Gosched"),
+        ("graceful_shutdown", "Context and Ctrl-C"),
+        ("rate_limiting", "a token bucket"),
+        ("timeout", "timeout(d, f) and select with after(d)"),
+        ("periodic_task", "a Ticker stopped by a Context"),
+        ("panic_recovery", "recover() in a goroutine"),
+        ("avoiding_leaks", "closing, Context, dropping a pipeline"),
+        ("bounded_goroutines", "a Semaphore, Group::set_limit"),
+        ("loop_variable", "the loop variable gotcha, impossible with go!"),
+        ("main_exits", "main returning before its goroutines"),
+        ("goroutine_count", "runtime.NumGoroutine"),
+    ] {
+        println!("  cargo run --release --example {example:<22} # {shows}");
+    }
 }
 
 /// A pool of `max_procs()` goroutines; `cube::run` and `cube::start` are
