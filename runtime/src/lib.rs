@@ -31,6 +31,7 @@ pub mod pipeline;
 mod scheduler;
 mod scope;
 mod select;
+mod small_vec;
 mod stack;
 pub mod sync;
 pub mod time;

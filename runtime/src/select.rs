@@ -27,6 +27,10 @@ use std::time::{Duration, Instant};
 use crate::chan::context::{Context, Selected};
 use crate::chan::token::Token;
 use crate::chan::waker::Key;
+use crate::small_vec::SmallVec;
+
+/// Arms a `Select` keeps inline before it allocates.
+const INLINE_ARMS: usize = 6;
 use crate::chan::{Receiver, SendError, Sender};
 
 /// One arm's channel end, with its type erased.
@@ -96,9 +100,11 @@ impl<T> Arm for Sender<T> {
 /// ```
 pub struct Select<'a> {
     /// Each arm, and the address of its channel end (to check completion).
-    arms: Vec<(&'a dyn Arm, usize)>,
+    arms: SmallVec<(&'a dyn Arm, usize), INLINE_ARMS>,
     /// The order of a pass, reshuffled in place each time.
-    order: Vec<usize>,
+    order: SmallVec<usize, INLINE_ARMS>,
+    /// Each registered arm's key, during a wait.
+    keys: SmallVec<(usize, Key), INLINE_ARMS>,
     rng: u64,
 }
 
@@ -111,7 +117,7 @@ impl Default for Select<'_> {
 impl<'a> Select<'a> {
     /// An empty set (selecting on it blocks forever, as Go's `select {}`).
     pub fn new() -> Select<'a> {
-        Select { arms: Vec::new(), order: Vec::new(), rng: seed() }
+        Select { arms: SmallVec::new(), order: SmallVec::new(), keys: SmallVec::new(), rng: seed() }
     }
 
     /// Adds a receive arm; returns its index.
@@ -163,7 +169,7 @@ impl<'a> Select<'a> {
     fn try_pass(&mut self, token: &mut Token) -> Option<usize> {
         self.shuffle();
         let arms = &self.arms;
-        self.order.iter().copied().find(|&i| arms[i].0.try_start(token))
+        self.order.iter().find(|&i| arms.get(i).0.try_start(token))
     }
 
     fn run(&mut self, deadline: Option<Instant>, block: bool) -> Option<SelectedOperation<'a>> {
@@ -181,11 +187,11 @@ impl<'a> Select<'a> {
             // Pass 2: register in a random order too.
             let cx = Context::acquire();
             self.shuffle();
-            let order = &self.order;
-            let mut keys = Vec::with_capacity(order.len());
-            for &i in order {
-                let (key, ready) = self.arms[i].0.register(i, &cx);
-                keys.push((i, key));
+            self.keys.clear();
+            for k in 0..self.order.len() {
+                let i = self.order.get(k);
+                let (key, ready) = self.arms.get(i).0.register(i, &cx);
+                self.keys.push((i, key));
                 if ready {
                     let _ = cx.try_select(Selected::Aborted);
                     break;
@@ -194,11 +200,11 @@ impl<'a> Select<'a> {
             // Pass 3.
             let sel = cx.wait_until(deadline);
             // Pass 4.
-            for (i, key) in keys {
-                self.arms[i].0.unregister(key);
+            for (i, key) in self.keys.iter() {
+                self.arms.get(i).0.unregister(key);
             }
             if let Selected::Operation(i) = sel {
-                if self.arms[i].0.accept(&mut token, &cx) {
+                if self.arms.get(i).0.accept(&mut token, &cx) {
                     cx.release();
                     return Some(self.selected(i, token));
                 }
@@ -208,7 +214,7 @@ impl<'a> Select<'a> {
     }
 
     fn selected(&self, index: usize, token: Token) -> SelectedOperation<'a> {
-        SelectedOperation { index, end: self.arms[index].1, token, done: false, _arms: std::marker::PhantomData }
+        SelectedOperation { index, end: self.arms.get(index).1, token, done: false, _arms: std::marker::PhantomData }
     }
 
     /// Whether any arm is ready now, without reserving it.

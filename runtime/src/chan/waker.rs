@@ -170,12 +170,15 @@ impl Waker {
     }
 
     /// The channel closed: every waiter is selected `Closed` (unless
-    /// something selected it already) and woken; entries stay for their
-    /// owners to unregister (invariant 1).
-    pub(crate) fn disconnect(&mut self) {
+    /// something selected it already); entries stay for their owners to
+    /// unregister (invariant 1). Returns the contexts to wake, which the
+    /// caller wakes after releasing the lock (as Go's `closechan`): a close
+    /// with thousands of waiters then does not hold the lock while it wakes
+    /// them, and those already woken unregister meanwhile.
+    pub(crate) fn disconnect(&mut self, woken: &mut Vec<Context>) {
         for e in self.slots.iter().filter_map(|s| s.entry.as_ref()) {
             if e.cx.try_select(Selected::Closed).is_ok() {
-                e.cx.unpark();
+                woken.push(e.cx.clone());
             }
         }
     }
@@ -238,7 +241,12 @@ impl SyncWaker {
         }
     }
 
+    /// `Waker::disconnect`, waking outside the lock.
     pub(crate) fn disconnect(&self) {
-        self.lock().disconnect();
+        let mut woken = Vec::new();
+        self.lock().disconnect(&mut woken);
+        for cx in woken {
+            cx.unpark();
+        }
     }
 }

@@ -281,8 +281,13 @@ impl<T> Channel<T> {
             return false;
         }
         inner.is_closed = true;
-        inner.senders.disconnect();
-        inner.receivers.disconnect();
+        let mut woken = Vec::new();
+        inner.senders.disconnect(&mut woken);
+        inner.receivers.disconnect(&mut woken);
+        drop(inner);
+        for cx in woken {
+            cx.unpark();
+        }
         true
     }
 
