@@ -9,10 +9,10 @@
 // Scenarios: spawn_wait, park_20k, yield_switch (the runtime core);
 // ping_pong, spsc_buffered, mpmc_4x4, select4, pipeline3 (channels);
 // ticker_1ms, sleep_20k (time); worker_pool, pipeline_macro (pool.go);
-// context_cancel (context.go).
+// context_cancel (context.go); mutex (sync.go).
 //
-// The flags -n (goroutines, yields, round trips, messages, items, jobs or
-// ticks: see each scenario) and -procs (GOMAXPROCS) default to the values
+// The flags -n (goroutines, yields, round trips, messages, items, jobs,
+// ticks or lock operations: see each scenario) and -procs (GOMAXPROCS) default to the values
 // benches/runtime passes, so running it by hand measures the same thing.
 //
 // With -serve (every scenario but park_20k; what benches/runtime uses) it
@@ -34,10 +34,10 @@ import (
 )
 
 func main() {
-	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro | context_cancel")
+	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro | context_cancel | mutex")
 	runs := flag.Int("runs", 5, "measured runs (park_20k: always one cold and one warm run)")
 	warmup := flag.Int("warmup", 1, "unmeasured runs first")
-	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items, jobs or ticks; 0: the scenario's default")
+	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items, jobs, ticks or lock operations in all; 0: the scenario's default")
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0: the scenario's default")
 	serve := flag.Bool("serve", false, "after the warm-up, one measured run per \"run\" line on stdin (not park_20k)")
 	flag.Parse()
@@ -98,6 +98,8 @@ func main() {
 		once = timed("pipeline_macro_ns", pipeline3, setup(2, 1_000_000))
 	case "context_cancel":
 		once = timed("context_cancel_ns", contextCancel, setup(2, 10_000))
+	case "mutex":
+		once = timed("mutex_ns", mutexCounter, setup(2, 4_000_000))
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -scenario %q\n", *scenario)
 		os.Exit(2)

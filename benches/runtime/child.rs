@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::scenario::{metric, Impl, Scenario};
-use crate::{crossbeam_rt, ours, rayon_rt, tokio_rt};
+use crate::{crossbeam_rt, ours, parking_lot_rt, rayon_rt, tokio_rt};
 
 /// What a long-lived child prints when it has finished its warm-up or a
 /// measured run and waits for the next `run` line.
@@ -251,6 +251,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok((Impl::Tokio, scenario, p)) => tokio_rt::run(scenario, p),
         Ok((Impl::Crossbeam, scenario, p)) => crossbeam_rt::run(scenario, p),
         Ok((Impl::Rayon, scenario, p)) => rayon_rt::run(scenario, p),
+        Ok((Impl::ParkingLot, scenario, p)) => parking_lot_rt::run(scenario, p),
         Ok((Impl::Go, ..)) => Err("the Go side is benches/go, not this binary".to_string()),
         Err(e) => Err(e),
     };

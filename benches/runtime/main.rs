@@ -1,9 +1,9 @@
 //! `cargo bench --bench runtime`: the runtime next to tokio, crossbeam-channel,
-//! rayon and Go.
+//! rayon, parking_lot and Go.
 //!
 //! Each scenario runs in our crate, in tokio (multi-thread runtime), for the
 //! channel scenarios on OS threads with crossbeam-channel, for the worker
-//! pool in rayon, and in Go
+//! pool in rayon, for the mutex on OS threads with parking_lot, and in Go
 //! (`benches/go/`), every one in a subprocess of its own: this binary
 //! re-executes itself with `--child IMPL SCENARIO …`, Go's program takes the
 //! same parameters, and both print `metric value` lines. The runs are
@@ -24,6 +24,8 @@ mod ours;
 mod ours_chan;
 mod ours_context;
 mod ours_pool;
+mod ours_sync;
+mod parking_lot_rt;
 mod procfs;
 mod rayon_rt;
 mod report;
@@ -85,10 +87,11 @@ impl Options {
 
 fn run(opts: &Options) -> ExitCode {
     let started = std::time::Instant::now();
-    let mut launchers: Vec<(Impl, Launcher)> = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon]
-        .into_iter()
-        .map(|which| (which, Launcher::Own(which)))
-        .collect();
+    let mut launchers: Vec<(Impl, Launcher)> =
+        [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot]
+            .into_iter()
+            .map(|which| (which, Launcher::Own(which)))
+            .collect();
     match golang::prepare() {
         Ok(go) => launchers.push((Impl::Go, go)),
         Err(why) => println!("{why}"),

@@ -1,7 +1,8 @@
 //! The scenarios on our runtime, as a user of `goroutines` writes them:
 //! the runtime-core ones here, the channel and time ones in `ours_chan.rs`,
 //! the worker-pool and `pipeline!` ones in `ours_pool.rs`, the `Context`
-//! one in `ours_context.rs`.
+//! one in `ours_context.rs`, the `Mutex` and `RateLimiter` ones in
+//! `ours_sync.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,8 @@ use goroutines::{Builder, WaitGroup};
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{
-    metric, CONTEXT_CANCEL, MAP_WORKERS, PARK, PIPELINE_MACRO, SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH,
+    metric, CONTEXT_CANCEL, MAP_WORKERS, MUTEX, PARK, PIPELINE_MACRO, RATE_LIMITER, SPAWN_WAIT, WORKER_POOL,
+    YIELD_SWITCH,
 };
 
 pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String> {
@@ -36,6 +38,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
         }
         WORKER_POOL | PIPELINE_MACRO | MAP_WORKERS => crate::ours_pool::run(scenario, p),
         CONTEXT_CANCEL => crate::ours_context::run(scenario, p),
+        MUTEX | RATE_LIMITER => crate::ours_sync::run(scenario, p),
         _ => crate::ours_chan::run(scenario, p),
     }
 }

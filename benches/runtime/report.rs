@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    metric, Impl, Scenario, CONTEXT_CANCEL, MAP_WORKERS, MPMC, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, SELECT4,
-    SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
+    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, MAP_WORKERS, MPMC, MUTEX, PARK, PING_PONG, PIPELINE3,
+    PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
 };
 
 /// Every child's outcome, by scenario and implementation, and why an
@@ -88,6 +88,10 @@ enum Unit {
     NsPerSwitch,
     /// Nanoseconds for n round trips, messages or items, shown per one.
     NsPerN,
+    /// Nanoseconds for this many calls (not n), shown per call.
+    NsPer(u64),
+    /// Nanoseconds for n tokens, shown as tokens per second.
+    PerSec,
     Bytes,
     Count,
 }
@@ -99,6 +103,8 @@ impl Unit {
             Unit::Us => raw / 1e3,
             Unit::NsPerSwitch => raw / (2.0 * n),
             Unit::NsPerN => raw / n,
+            Unit::NsPer(calls) => raw / calls as f64,
+            Unit::PerSec => n * 1e9 / raw,
             Unit::Bytes | Unit::Count => raw,
         }
     }
@@ -107,7 +113,8 @@ impl Unit {
         match self {
             Unit::Ms => format!("{v:.1} ms"),
             Unit::Us => format!("{v:.0} µs"),
-            Unit::NsPerSwitch | Unit::NsPerN => format!("{v:.1} ns"),
+            Unit::NsPerSwitch | Unit::NsPerN | Unit::NsPer(_) => format!("{v:.1} ns"),
+            Unit::PerSec => format!("{v:.1}/s"),
             Unit::Bytes => format!("{v:.0} B"),
             Unit::Count => format!("{v:.0}"),
         }
@@ -134,7 +141,7 @@ const fn row(scenario: &'static str, metric: &'static str, label: &'static str, 
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 31] = [
+const ROWS: [Row; 34] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -166,6 +173,14 @@ const ROWS: [Row; 31] = [
     row(MAP_WORKERS, metric::MAP_W2_NS, "map_workers: workers = 2", Unit::Ms),
     row(MAP_WORKERS, metric::MAP_W2_ORDERED_NS, "map_workers: workers = 2, ordered", Unit::Ms),
     row(CONTEXT_CANCEL, metric::CONTEXT_CANCEL_NS, "context_cancel: cancel until 10k exited", Unit::Ms),
+    row(MUTEX, metric::MUTEX_NS, "mutex: 4 lockers on 2 procs, per lock", Unit::NsPerN),
+    row(RATE_LIMITER, metric::RATE_WAIT_NS, "rate_limiter: wait() at 1,000/s, achieved", Unit::PerSec),
+    row(
+        RATE_LIMITER,
+        metric::RATE_ALLOW_NS,
+        "rate_limiter: allow() at 100,000/s, per call",
+        Unit::NsPer(fixed::ALLOW_CALLS),
+    ),
 ];
 
 /// A target on our figures of one row.
@@ -178,6 +193,8 @@ enum Goal {
     AtMost(f64),
     /// ours' median below this, in the row's unit.
     Below(f64),
+    /// ours' median within this fraction of this value, in the row's unit.
+    Within(f64, f64),
     /// zero in every one of ours' runs.
     ZeroInEveryRun,
     /// The median of the per-round ratios ours / ours' version in that
@@ -198,7 +215,7 @@ const fn target(metric: &'static str, goal: Goal, text: &'static str) -> Target 
     Target { metric, goal, text }
 }
 
-const TARGETS: [Target; 24] = [
+const TARGETS: [Target; 28] = [
     target(metric::SPAWN_WAIT_NS, Goal::RatioAtMost(Impl::Go, 0.5), "spawn_wait: at most 0.5x Go"),
     target(metric::SPAWN_WAIT_NS, Goal::FasterThan(Impl::Tokio), "spawn_wait: faster than tokio"),
     target(metric::PARK_SPAWN_NS, Goal::RatioAtMost(Impl::Go, 1.0), "park_20k: spawn at most 1.0x Go"),
@@ -239,10 +256,22 @@ const TARGETS: [Target; 24] = [
         "map_workers: ordered at most 1.15x unordered",
     ),
     target(metric::CONTEXT_CANCEL_NS, Goal::RatioAtMost(Impl::Go, 1.0), "context_cancel: at most 1.0x Go"),
+    target(metric::MUTEX_NS, Goal::RatioAtMost(Impl::Go, 1.0), "mutex: at most 1.0x Go's sync.Mutex"),
+    target(
+        metric::MUTEX_NS,
+        Goal::RatioAtMost(Impl::ParkingLot, 1.5),
+        "mutex: within 1.5x of parking_lot::Mutex (threads)",
+    ),
+    target(
+        metric::RATE_WAIT_NS,
+        Goal::Within(fixed::WAIT_RATE, 0.01),
+        "rate_limiter: achieved rate within 1% of 1,000/s",
+    ),
+    target(metric::RATE_ALLOW_NS, Goal::Below(50.0), "rate_limiter: allow() at 100,000/s under 50 ns"),
 ];
 
 /// Who ours is compared with, in this order.
-const OTHERS: [Impl; 4] = [Impl::Go, Impl::Tokio, Impl::Crossbeam, Impl::Rayon];
+const OTHERS: [Impl; 5] = [Impl::Go, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot];
 
 fn median(samples: &[f64]) -> Option<f64> {
     let mut s = samples.to_vec();
@@ -267,35 +296,40 @@ pub fn print(results: &Results, scenarios: &[&'static Scenario], verbose: bool) 
     let rows: Vec<&Row> = ROWS.iter().filter(|r| scenarios.iter().any(|s| s.name == r.scenario)).collect();
     let w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0);
     // Columns: every implementation one of the scenarios has, then ours /
-    // each other one.
+    // each other one; a wider one where its name needs it (parking_lot).
     const COL: usize = 11;
     const RATIO_COL: usize = 16;
+    let col = |i: Impl| COL.max(i.label().len() + 2);
+    let ratio_col = |i: Impl| RATIO_COL.max("ours/".len() + i.label().len() + 2);
     let impls: Vec<Impl> = Impl::ALL.into_iter().filter(|i| scenarios.iter().any(|s| s.impls.contains(i))).collect();
     let others: Vec<Impl> = OTHERS.into_iter().filter(|i| impls.contains(i)).collect();
     let label = "per scenario, interleaved rounds";
     let w = w.max(label.len());
-    let (span, ratio_span) = (COL * impls.len(), RATIO_COL * others.len());
+    let (span, ratio_span) = (impls.iter().map(|&i| col(i)).sum(), others.iter().map(|&o| ratio_col(o)).sum());
     println!();
     println!("{:<w$} {:>span$}{:>ratio_span$}", "", "median of each one's runs", "median of round ratios");
-    let heads: String = impls.iter().map(|i| format!("{:>COL$}", i.label())).collect();
-    let ratio_heads: String = others.iter().map(|o| format!("{:>RATIO_COL$}", format!("ours/{}", o.label()))).collect();
+    let heads: String = impls.iter().map(|&i| format!("{:>w$}", i.label(), w = col(i))).collect();
+    let ratio_heads: String =
+        others.iter().map(|&o| format!("{:>w$}", format!("ours/{}", o.label()), w = ratio_col(o))).collect();
     println!("{label:<w$} {heads}{ratio_heads}");
     for row in &rows {
-        let cells: String =
-            impls.iter().map(|&i| format!("{:>COL$}", show(results.median(row, i), |v| row.unit.show(v)))).collect();
+        let cells: String = impls
+            .iter()
+            .map(|&i| format!("{:>w$}", show(results.median(row, i), |v| row.unit.show(v)), w = col(i)))
+            .collect();
         let ratios: String = others
             .iter()
             .map(|&o| {
                 let r = if row.compare { results.ratio(row, Impl::Ours, o) } else { None };
-                format!("{:>RATIO_COL$}", show_ratio(r))
+                format!("{:>w$}", show_ratio(r), w = ratio_col(o))
             })
             .collect();
         println!("{:<w$} {cells}{ratios}", row.label);
     }
-    println!("ours, tokio, crossbeam, rayon, Go: the median of each one's runs (crossbeam: OS threads and");
-    println!("crossbeam-channel). ours/…: the median over rounds of the ratio within a round (each round runs");
-    println!("every implementation once, back to back, order rotating). `-`: the scenario has no such version,");
-    println!("or it did not run.");
+    println!("ours, tokio, crossbeam, rayon, parking_lot, Go: the median of each one's runs (crossbeam: OS threads");
+    println!("and crossbeam-channel; parking_lot: its Mutex between OS threads). ours/…: the median over rounds of");
+    println!("the ratio within a round (each round runs every implementation once, back to back, order rotating).");
+    println!("`-`: the scenario has no such version, or it did not run.");
 
     let skipped: Vec<_> =
         results.skipped.iter().filter(|((s, _), _)| scenarios.iter().any(|sc| sc.name == *s)).collect();
@@ -356,6 +390,10 @@ fn verdict(results: &Results, row: &Row, goal: &Goal) -> String {
         Goal::FasterThan(other) => against(*other, &|r| r < 1.0),
         Goal::AtMost(max) => format!("{} ({})", pass(ours <= *max), row.unit.show(ours)),
         Goal::Below(max) => format!("{} ({})", pass(ours < *max), row.unit.show(ours)),
+        Goal::Within(value, fraction) => {
+            let off = (ours - value) / value;
+            format!("{} ({}, {:+.2}%)", pass(off.abs() <= *fraction), row.unit.show(ours), off * 100.0)
+        }
         Goal::ZeroInEveryRun => {
             let all: Vec<f64> = results.samples(row, Impl::Ours).map(|s| s.into_values().collect()).unwrap_or_default();
             let worst = all.iter().copied().fold(0.0, f64::max);

@@ -1,8 +1,9 @@
 //! What is measured: the scenarios, their sizes and run counts, and who
 //! runs each: our crate, tokio, crossbeam-channel between threads, rayon,
-//! Go. The parent passes every size to every child, so this file is the one
-//! place they are set (Go's program has the same defaults), with the CPU
-//! work the worker-pool and `pipeline!` scenarios do per job ([`work`]).
+//! parking_lot between threads, Go. The parent passes every size to every
+//! child, so this file is the one place they are set (Go's program has the
+//! same defaults), with the CPU work the worker-pool and `pipeline!`
+//! scenarios do per job ([`work`]).
 
 use std::time::Duration;
 
@@ -17,11 +18,14 @@ pub enum Impl {
     /// rayon's `into_par_iter().map().collect()` on a pool of `procs`
     /// threads: the CPU-bound parallel map a Rust user would otherwise write.
     Rayon,
+    /// `parking_lot::Mutex` between plain OS threads: the mutex a Rust user
+    /// would otherwise pick between threads.
+    ParkingLot,
     Go,
 }
 
 impl Impl {
-    pub const ALL: [Impl; 5] = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::Go];
+    pub const ALL: [Impl; 6] = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot, Impl::Go];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -29,6 +33,7 @@ impl Impl {
             Impl::Tokio => "tokio",
             Impl::Crossbeam => "crossbeam",
             Impl::Rayon => "rayon",
+            Impl::ParkingLot => "parking_lot",
             Impl::Go => "Go",
         }
     }
@@ -40,6 +45,7 @@ impl Impl {
             Impl::Tokio => "tokio",
             Impl::Crossbeam => "crossbeam",
             Impl::Rayon => "rayon",
+            Impl::ParkingLot => "parking_lot",
             Impl::Go => "go",
         }
     }
@@ -68,7 +74,9 @@ pub struct Scenario {
     /// Goroutines (spawn_wait, park_20k, sleep_20k, context_cancel), yields
     /// per goroutine (yield_switch), round trips (ping_pong), messages in all
     /// (spsc_buffered, mpmc_4x4, select4), items (pipeline3, pipeline_macro,
-    /// map_workers), jobs (worker_pool) or 1 ms slots (ticker_1ms).
+    /// map_workers), jobs (worker_pool), 1 ms slots (ticker_1ms), lock /
+    /// increment / unlock operations in all (mutex) or tokens taken with
+    /// `wait()` (rate_limiter).
     pub n: usize,
     /// Worker threads: Go's GOMAXPROCS, our `max_procs`, tokio's workers.
     pub procs: usize,
@@ -99,6 +107,8 @@ pub const WORKER_POOL: &str = "worker_pool";
 pub const PIPELINE_MACRO: &str = "pipeline_macro";
 pub const MAP_WORKERS: &str = "map_workers";
 pub const CONTEXT_CANCEL: &str = "context_cancel";
+pub const MUTEX: &str = "mutex";
+pub const RATE_LIMITER: &str = "rate_limiter";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -129,6 +139,16 @@ pub mod fixed {
     /// goroutine has started, so that the last of them are parked in their
     /// select too before the clock starts.
     pub const SETTLE: Duration = Duration::from_millis(2);
+    /// mutex's goroutines (threads), each doing n / LOCKERS lock / increment
+    /// / unlock operations on the one shared counter.
+    pub const LOCKERS: usize = 4;
+    /// rate_limiter: the rate `wait()` is measured at (burst 1), and the
+    /// limiter `allow()` is timed on.
+    pub const WAIT_RATE: f64 = 1_000.0;
+    pub const ALLOW_RATE: f64 = 100_000.0;
+    pub const ALLOW_BURST: usize = 100;
+    /// rate_limiter: `allow()` calls in its tight loop.
+    pub const ALLOW_CALLS: u64 = 10_000_000;
 }
 
 /// The CPU work of one worker_pool job or map_workers item: `rounds` rounds
@@ -164,11 +184,17 @@ const OURS_ONLY: &[Impl] = &[Impl::Ours];
 /// `watch` channel whose `Sender` is dropped (tokio itself has no context;
 /// its `CancellationToken` is in tokio-util, not a dependency here).
 const CANCEL: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Go];
+/// A contended mutex: ours between goroutines, Go's `sync.Mutex` between
+/// goroutines, `parking_lot::Mutex` between OS threads.
+const LOCKS: &[Impl] = &[Impl::Ours, Impl::ParkingLot, Impl::Go];
+/// The rate limiter, ours only: Go's (`golang.org/x/time/rate`) is not in
+/// its standard library, and benches/go builds offline, with no modules.
+const RATE: &[Impl] = &[Impl::Ours];
 
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 14] = [
+pub static SCENARIOS: [Scenario; 16] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -312,6 +338,27 @@ pub static SCENARIOS: [Scenario; 14] = [
         impls: CANCEL,
         crossbeam_n: None,
     },
+    Scenario {
+        name: MUTEX,
+        n: 4_000_000,
+        procs: 2,
+        runs: 7,
+        processes: SHARED,
+        timeout: Duration::from_secs(60),
+        impls: LOCKS,
+        crossbeam_n: None,
+    },
+    Scenario {
+        name: RATE_LIMITER,
+        n: 2_000,
+        procs: 2,
+        runs: 3,
+        // A run is two seconds of `wait()` already; no warm-up run.
+        processes: Processes::Shared { warmup: 0 },
+        timeout: Duration::from_secs(60),
+        impls: RATE,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -384,4 +431,12 @@ pub mod metric {
     /// context_cancel: `cancel` called until every goroutine blocked in a
     /// select on `ctx.done()` has ended.
     pub const CONTEXT_CANCEL_NS: &str = "context_cancel_ns";
+    /// mutex: first spawn until every locker has ended (n operations).
+    pub const MUTEX_NS: &str = "mutex_ns";
+    /// rate_limiter: the first token taken (the bucket is then empty) until
+    /// the n-th after it has been taken, all with `wait()`.
+    pub const RATE_WAIT_NS: &str = "rate_wait_ns";
+    /// rate_limiter: [`fixed::ALLOW_CALLS`](super::fixed::ALLOW_CALLS) calls
+    /// of `allow()` in a tight loop.
+    pub const RATE_ALLOW_NS: &str = "rate_allow_ns";
 }
