@@ -15,7 +15,8 @@
 //!    the deadline passes.
 //! 4. **Unregister** every arm, then **accept** the winner (a buffered
 //!    channel's wake-up is a hint: it reserves again; an unbuffered one
-//!    hands over its packet), or go back to pass 1.
+//!    hands over its packet), or reserve the arm whose channel closed (it
+//!    stays ready), or go back to pass 1.
 //!
 //! The winner's operation is completed by the caller through
 //! [`SelectedOperation`] (`recv` / `send`), so a send arm's value is handed
@@ -203,11 +204,24 @@ impl<'a> Select<'a> {
             for (i, key) in self.keys.iter() {
                 self.arms.get(i).0.unregister(key);
             }
-            if let Selected::Operation(i) = sel {
-                if self.arms.get(i).0.accept(&mut token, &cx) {
-                    cx.release();
-                    return Some(self.selected(i, token));
+            match sel {
+                Selected::Operation(i) => {
+                    if self.arms.get(i).0.accept(&mut token, &cx) {
+                        cx.release();
+                        return Some(self.selected(i, token));
+                    }
                 }
+                // Arm i's channel closed: it is ready for good (a receive
+                // drains what is buffered, then reports the close), so
+                // reserve it at once rather than try every arm again (as
+                // Go's selectgo returns the case that woke it).
+                Selected::Closed(i) => {
+                    if self.arms.get(i).0.try_start(&mut token) {
+                        cx.release();
+                        return Some(self.selected(i, token));
+                    }
+                }
+                Selected::Aborted | Selected::Waiting => {}
             }
             cx.release();
         }

@@ -228,7 +228,7 @@ impl<T> Channel<T> {
             if !self.is_full() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
+            if let Selected::Aborted | Selected::Closed(_) = cx.wait_until(deadline) {
                 self.senders.unregister(key);
             }
             cx.release();
@@ -252,7 +252,7 @@ impl<T> Channel<T> {
             if !self.is_empty() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            if let Selected::Aborted | Selected::Closed = cx.wait_until(deadline) {
+            if let Selected::Aborted | Selected::Closed(_) = cx.wait_until(deadline) {
                 self.receivers.unregister(key);
             }
             cx.release();

@@ -3,8 +3,9 @@
 //!
 //! # Invariants
 //!
-//! 1. `select` moves once from `WAITING` to a final value (`ABORTED`,
-//!    `CLOSED`, or an operation index + `OPERATION`), by one compare-exchange:
+//! 1. `select` moves once from `WAITING` to a final value (`ABORTED`, or
+//!    an operation index that completed or whose channel closed), by one
+//!    compare-exchange:
 //!    whoever wins it owns the waiter's wake-up. This single CAS is how a
 //!    `select` blocked on many channels is claimed by exactly one of them.
 //! 2. The winner stores the packet (if the operation has one) before it
@@ -21,8 +22,8 @@ use crate::waiter::{park, Waiter};
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
-const CLOSED: usize = 2;
-const OPERATION: usize = 3;
+/// Operation `i` completed: `FIRST_OP + 2i`; its channel closed: one more.
+const FIRST_OP: usize = 2;
 
 /// How a wait ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +31,8 @@ pub(crate) enum Selected {
     Waiting,
     /// Timed out or gave up (found an operation ready after registering).
     Aborted,
-    /// A channel it waited on was closed.
-    Closed,
+    /// The channel of its operation with this index was closed.
+    Closed(usize),
     /// Its operation with this index won.
     Operation(usize),
 }
@@ -41,8 +42,8 @@ impl Selected {
         match self {
             Selected::Waiting => WAITING,
             Selected::Aborted => ABORTED,
-            Selected::Closed => CLOSED,
-            Selected::Operation(i) => OPERATION + i,
+            Selected::Operation(i) => FIRST_OP + 2 * i,
+            Selected::Closed(i) => FIRST_OP + 2 * i + 1,
         }
     }
 
@@ -50,8 +51,8 @@ impl Selected {
         match v {
             WAITING => Selected::Waiting,
             ABORTED => Selected::Aborted,
-            CLOSED => Selected::Closed,
-            i => Selected::Operation(i - OPERATION),
+            v if (v - FIRST_OP) % 2 == 0 => Selected::Operation((v - FIRST_OP) / 2),
+            v => Selected::Closed((v - FIRST_OP) / 2),
         }
     }
 }

@@ -177,7 +177,7 @@ impl Waker {
     /// them, and those already woken unregister meanwhile.
     pub(crate) fn disconnect(&mut self, woken: &mut Vec<Context>) {
         for e in self.slots.iter().filter_map(|s| s.entry.as_ref()) {
-            if e.cx.try_select(Selected::Closed).is_ok() {
+            if e.cx.try_select(Selected::Closed(e.oper)).is_ok() {
                 woken.push(e.cx.clone());
             }
         }

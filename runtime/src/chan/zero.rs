@@ -181,7 +181,7 @@ impl<T> Channel<T> {
                 packet.wait_ready();
                 Ok(())
             }
-            Selected::Aborted | Selected::Closed => {
+            Selected::Aborted | Selected::Closed(_) => {
                 self.lock().senders.unregister(key);
                 // SAFETY: nobody selected us, so nobody touches the packet.
                 let msg = unsafe { (*packet.msg.get()).take() }.expect("an unselected packet keeps its message");
@@ -221,7 +221,7 @@ impl<T> Channel<T> {
                 // touches the packet.
                 Ok(unsafe { (*packet.msg.get()).take() }.expect("a ready packet carries a message"))
             }
-            Selected::Aborted | Selected::Closed => {
+            Selected::Aborted | Selected::Closed(_) => {
                 self.lock().receivers.unregister(key);
                 Err(if sel == Selected::Aborted { TryError::Full(()) } else { TryError::Closed(()) })
             }
