@@ -200,9 +200,16 @@ impl<'a> Select<'a> {
             }
             // Pass 3.
             let sel = cx.wait_until(deadline);
-            // Pass 4.
+            // Pass 4. The arm the selection names was taken out by whoever
+            // selected it (chan/waker.rs invariant 1).
+            let won = match sel {
+                Selected::Operation(i) | Selected::Closed(i) => Some(i),
+                Selected::Aborted | Selected::Waiting => None,
+            };
             for (i, key) in self.keys.iter() {
-                self.arms.get(i).0.unregister(key);
+                if Some(i) != won {
+                    self.arms.get(i).0.unregister(key);
+                }
             }
             match sel {
                 Selected::Operation(i) => {

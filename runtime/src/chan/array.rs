@@ -228,7 +228,9 @@ impl<T> Channel<T> {
             if !self.is_full() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            if let Selected::Aborted | Selected::Closed(_) = cx.wait_until(deadline) {
+            // Only an abort leaves the entry in: an operation or a close
+            // took it out (waker.rs invariant 1).
+            if let Selected::Aborted = cx.wait_until(deadline) {
                 self.senders.unregister(key);
             }
             cx.release();
@@ -252,7 +254,7 @@ impl<T> Channel<T> {
             if !self.is_empty() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            if let Selected::Aborted | Selected::Closed(_) = cx.wait_until(deadline) {
+            if let Selected::Aborted = cx.wait_until(deadline) {
                 self.receivers.unregister(key);
             }
             cx.release();

@@ -4,10 +4,10 @@
 //! # Invariants
 //!
 //! 1. An entry stays registered until its owner unregisters it or a waker
-//!    selects it for an operation (`try_select` / `notify` remove what they
-//!    select). A `close` selects every entry `Closed` but leaves it in place:
-//!    its owner unregisters it (and frees its heap packet, zero.rs). Owners
-//!    unregister after every wait that was not won by an operation, so no
+//!    selects it: `try_select` (for an operation) and `disconnect` (a close,
+//!    `Closed(operation)`) take out what they select, and a close frees the
+//!    heap packets of what it took (zero.rs). So an owner unregisters every
+//!    operation of its wait except the one its selection names, and no
 //!    entry outlives the wait it belongs to.
 //! 2. `SyncWaker::is_empty` is kept equal to "no entries" under the lock, so
 //!    `notify` can skip the lock when nobody waits. This is a Dekker
@@ -41,6 +41,9 @@ pub(crate) struct Entry {
     pub(crate) oper: usize,
     /// The operation's packet (zero-capacity channels), or null.
     pub(crate) packet: *mut (),
+    /// Whether `packet` is on the heap (a select arm's), so that whoever
+    /// takes the entry out without handing it a message frees it.
+    pub(crate) heap: bool,
 }
 
 // SAFETY: `packet` points to a packet that the entry's owner keeps alive
@@ -75,8 +78,8 @@ pub(crate) struct Waker {
 }
 
 impl Waker {
-    pub(crate) fn register(&mut self, oper: usize, packet: *mut (), cx: &Context) -> Key {
-        let entry = Entry { cx: cx.clone(), oper, packet };
+    pub(crate) fn register(&mut self, oper: usize, packet: *mut (), heap: bool, cx: &Context) -> Key {
+        let entry = Entry { cx: cx.clone(), oper, packet, heap };
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize].entry = Some(entry);
@@ -169,18 +172,23 @@ impl Waker {
             .any(|e| e.cx.who() != me && e.cx.selected() == Selected::Waiting)
     }
 
-    /// The channel closed: every waiter is selected `Closed` (unless
-    /// something selected it already); entries stay for their owners to
-    /// unregister (invariant 1). Returns the contexts to wake, which the
-    /// caller wakes after releasing the lock (as Go's `closechan`): a close
-    /// with thousands of waiters then does not hold the lock while it wakes
-    /// them, and those already woken unregister meanwhile.
-    pub(crate) fn disconnect(&mut self, woken: &mut Vec<Context>) {
-        for e in self.slots.iter().filter_map(|s| s.entry.as_ref()) {
-            if e.cx.try_select(Selected::Closed(e.oper)).is_ok() {
-                woken.push(e.cx.clone());
+    /// The channel closed: every waiter not selected yet is selected
+    /// `Closed(its operation)` and taken out into `closed` (invariant 1),
+    /// for the caller to wake after releasing the lock (as Go's
+    /// `closechan`: a close with thousands of waiters does not hold the
+    /// lock while it wakes them, and the woken need not take it again to
+    /// unregister this operation).
+    pub(crate) fn disconnect(&mut self, closed: &mut Vec<Entry>) {
+        for slot in 0..self.slots.len() {
+            let won = match &self.slots[slot].entry {
+                Some(e) => e.cx.try_select(Selected::Closed(e.oper)).is_ok(),
+                None => false,
+            };
+            if won {
+                closed.extend(self.take(slot as u32));
             }
         }
+        self.sweep();
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -207,7 +215,7 @@ impl SyncWaker {
     /// with SeqCst loads (invariant 2, the waiter's side).
     pub(crate) fn register(&self, oper: usize, cx: &Context) -> Key {
         let mut w = self.lock();
-        let key = w.register(oper, std::ptr::null_mut(), cx);
+        let key = w.register(oper, std::ptr::null_mut(), false, cx);
         self.is_empty.store(false, Ordering::SeqCst);
         drop(w);
         seqcst_order_for_loom();
@@ -243,10 +251,14 @@ impl SyncWaker {
 
     /// `Waker::disconnect`, waking outside the lock.
     pub(crate) fn disconnect(&self) {
-        let mut woken = Vec::new();
-        self.lock().disconnect(&mut woken);
-        for cx in woken {
-            cx.unpark();
+        let mut closed = Vec::new();
+        {
+            let mut w = self.lock();
+            w.disconnect(&mut closed);
+            self.is_empty.store(w.is_empty(), Ordering::SeqCst);
+        }
+        for e in closed {
+            e.cx.unpark();
         }
     }
 }

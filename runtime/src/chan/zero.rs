@@ -14,8 +14,9 @@
 //!    free it, until it sees `ready` (Acquire). A pinned goroutine's stack
 //!    does not move, so a stack packet stays valid while its owner waits.
 //! 3. A heap packet is freed by whoever consumes it last: the receiver, after
-//!    taking the message out; or, for a select arm that lost, the owner when
-//!    it unregisters.
+//!    taking the message out; for a select arm that lost, the owner when it
+//!    unregisters; for an arm whose channel closed, the closer, which took
+//!    its entry out.
 
 use crate::loom::{AtomicBool, Ordering};
 use std::cell::UnsafeCell;
@@ -171,7 +172,7 @@ impl<T> Channel<T> {
         // Block with the message in a packet on our stack (invariant 2).
         let cx = Context::acquire();
         let packet = Packet::on_stack(Some(msg));
-        let key = inner.senders.register(0, &packet as *const Packet<T> as *mut (), &cx);
+        let key = inner.senders.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
         drop(inner);
         let sel = cx.wait_until(deadline);
         let result = match sel {
@@ -182,7 +183,10 @@ impl<T> Channel<T> {
                 Ok(())
             }
             Selected::Aborted | Selected::Closed(_) => {
-                self.lock().senders.unregister(key);
+                if sel == Selected::Aborted {
+                    // A close took the entry out itself (waker.rs inv. 1).
+                    self.lock().senders.unregister(key);
+                }
                 // SAFETY: nobody selected us, so nobody touches the packet.
                 let msg = unsafe { (*packet.msg.get()).take() }.expect("an unselected packet keeps its message");
                 Err(if sel == Selected::Aborted { TryError::Full(msg) } else { TryError::Closed(msg) })
@@ -211,7 +215,7 @@ impl<T> Channel<T> {
         }
         let cx = Context::acquire();
         let packet = Packet::<T>::on_stack(None);
-        let key = inner.receivers.register(0, &packet as *const Packet<T> as *mut (), &cx);
+        let key = inner.receivers.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
         drop(inner);
         let sel = cx.wait_until(deadline);
         let result = match sel {
@@ -222,7 +226,9 @@ impl<T> Channel<T> {
                 Ok(unsafe { (*packet.msg.get()).take() }.expect("a ready packet carries a message"))
             }
             Selected::Aborted | Selected::Closed(_) => {
-                self.lock().receivers.unregister(key);
+                if sel == Selected::Aborted {
+                    self.lock().receivers.unregister(key);
+                }
                 Err(if sel == Selected::Aborted { TryError::Full(()) } else { TryError::Closed(()) })
             }
             Selected::Waiting => unreachable!("wait_until returns a selection"),
@@ -235,13 +241,13 @@ impl<T> Channel<T> {
 
     pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> (Key, bool) {
         let mut inner = self.lock();
-        let key = inner.senders.register(oper, Packet::<T>::on_heap() as *mut (), cx);
+        let key = inner.senders.register(oper, Packet::<T>::on_heap() as *mut (), true, cx);
         (key, inner.receivers.can_select() || inner.is_closed)
     }
 
     pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> (Key, bool) {
         let mut inner = self.lock();
-        let key = inner.receivers.register(oper, Packet::<T>::on_heap() as *mut (), cx);
+        let key = inner.receivers.register(oper, Packet::<T>::on_heap() as *mut (), true, cx);
         (key, inner.senders.can_select() || inner.is_closed)
     }
 
@@ -281,12 +287,19 @@ impl<T> Channel<T> {
             return false;
         }
         inner.is_closed = true;
-        let mut woken = Vec::new();
-        inner.senders.disconnect(&mut woken);
-        inner.receivers.disconnect(&mut woken);
+        let mut closed = Vec::new();
+        inner.senders.disconnect(&mut closed);
+        inner.receivers.disconnect(&mut closed);
         drop(inner);
-        for cx in woken {
-            cx.unpark();
+        for e in closed {
+            e.cx.unpark();
+            if e.heap {
+                // SAFETY: a select arm's heap packet, taken out with its
+                // entry and selected `Closed`: no peer paired with it, and
+                // its owner, told which arm closed, does not unregister (so
+                // does not free) it (invariant 3, waker.rs invariant 1).
+                unsafe { drop(Box::from_raw(e.packet as *mut Packet<T>)) };
+            }
         }
         true
     }
