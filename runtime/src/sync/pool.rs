@@ -1,7 +1,11 @@
 //! `Pool<T>`: a cache of values to reuse (Go's `sync.Pool`): `get` takes
 //! one (or makes one), `put` gives one back. Like Go's, it promises
-//! nothing about which value comes back, or whether a value put is kept:
-//! it keeps at most `MAX_KEPT`.
+//! nothing about which value comes back, or whether a value put is kept.
+//!
+//! # Invariants
+//!
+//! 1. It keeps at most `MAX_KEPT` values, behind a lock held only to push or
+//!    pop (never while `make` runs), so a `get` never waits for another.
 
 use std::sync::Mutex;
 
