@@ -17,6 +17,11 @@
 //!    taking the message out; for a select arm that lost, the owner when it
 //!    unregisters; for an arm whose channel closed, the closer, which took
 //!    its entry out.
+//! 4. `closed` mirrors `is_closed` (set under the lock, Release) so that an
+//!    operation on a closed channel answers "closed" without the lock. A
+//!    closed channel stays closed, and a close selects every waiter, so
+//!    once it is seen nothing can pair any more: Go's rule too (after
+//!    `close`, receives report the close and sends fail).
 
 use crate::loom::{AtomicBool, Ordering};
 use std::cell::UnsafeCell;
@@ -61,6 +66,8 @@ struct Inner {
 
 pub(crate) struct Channel<T> {
     inner: SpinLock<Inner>,
+    /// `inner.is_closed`, readable without the lock (invariant 4).
+    closed: AtomicBool,
     _msgs: PhantomData<T>,
 }
 
@@ -74,6 +81,7 @@ impl<T> Channel<T> {
     pub(crate) fn new() -> Channel<T> {
         Channel {
             inner: SpinLock::new(Inner { senders: Waker::default(), receivers: Waker::default(), is_closed: false }),
+            closed: AtomicBool::new(false),
             _msgs: PhantomData,
         }
     }
@@ -84,6 +92,11 @@ impl<T> Channel<T> {
 
     /// Pairs with a blocked receiver; `true` with a null packet when closed.
     pub(crate) fn start_send(&self, token: &mut Token) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            // Invariant 4: closed for good, no lock needed.
+            token.zero = std::ptr::null_mut();
+            return true;
+        }
         let mut inner = self.lock();
         if let Some(op) = inner.receivers.try_select() {
             token.zero = op.packet;
@@ -114,6 +127,11 @@ impl<T> Channel<T> {
 
     /// Pairs with a blocked sender; `true` with a null packet when closed.
     pub(crate) fn start_recv(&self, token: &mut Token) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            // Invariant 4.
+            token.zero = std::ptr::null_mut();
+            return true;
+        }
         let mut inner = self.lock();
         if let Some(op) = inner.senders.try_select() {
             token.zero = op.packet;
@@ -287,6 +305,7 @@ impl<T> Channel<T> {
             return false;
         }
         inner.is_closed = true;
+        self.closed.store(true, Ordering::Release);
         let mut closed = Vec::new();
         inner.senders.disconnect(&mut closed);
         inner.receivers.disconnect(&mut closed);
@@ -305,6 +324,6 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().is_closed
+        self.closed.load(Ordering::Acquire)
     }
 }
