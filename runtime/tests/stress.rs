@@ -130,3 +130,52 @@ fn scoped_goroutines_under_churn() {
     }
     assert_eq!(data, (50..114).collect::<Vec<u64>>());
 }
+
+/// Closes racing selects on unbuffered channels: each round, goroutines
+/// select on receiving from one channel and sending on another while both
+/// get closed, so closes take out select arms (and free their packets)
+/// while the selects wake, unregister and complete. Every select must end
+/// exactly once, with the value of a lost send given back.
+#[test]
+fn closes_racing_selects_on_unbuffered_channels() {
+    use goroutines_runtime::{chan, Select};
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    rt.block_on(|| {
+        for round in 0..200u32 {
+            let (a_tx, a_rx) = chan::<u32>(0);
+            let (b_tx, b_rx) = chan::<u32>(0);
+            let ended = Arc::new(AtomicUsize::new(0));
+            let hs: Vec<_> = (0..16)
+                .map(|i| {
+                    let (a_rx, b_tx, ended) = (a_rx.clone(), b_tx.clone(), ended.clone());
+                    spawn(move || {
+                        let mut sel = Select::new();
+                        let r = sel.recv(&a_rx);
+                        let s = sel.send(&b_tx);
+                        let op = sel.select();
+                        if op.index() == r {
+                            let _ = op.recv(&a_rx);
+                        } else {
+                            assert_eq!(op.index(), s);
+                            if let Err(e) = op.send(&b_tx, i) {
+                                assert_eq!(e.0, i, "a failed send gives its value back");
+                            }
+                        }
+                        ended.fetch_add(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            if round % 2 == 0 {
+                goroutines_runtime::yield_now();
+            }
+            // Some selects may pair with these before the closes.
+            let _ = b_rx.try_recv();
+            a_tx.close();
+            b_rx.close();
+            for h in hs {
+                h.join().unwrap();
+            }
+            assert_eq!(ended.load(Ordering::SeqCst), 16);
+        }
+    });
+}
