@@ -24,6 +24,12 @@
 //! 4. The parent's lock is never taken while a child's is held (cancel
 //!    takes the child list out of the lock, then cancels each child), so
 //!    locks are taken parent before child, or one at a time.
+//! 5. A cancel holds its tree's lock (one per cancellable root) while it
+//!    walks the tree, so a concurrent cancel of any node of that tree (a
+//!    `CancelFn`, a deadline on the timer thread) waits for it and returns
+//!    only once every descendant of its node is cancelled, as Go's (which
+//!    holds each node's lock while it cancels the children). Holders never
+//!    park: a waiter on a worker waits at most for a walk in progress.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -96,6 +102,9 @@ struct Canceller {
     done: Receiver<()>,
     /// The deadline's timer (invariant 3).
     timer: Mutex<Option<TimerGuard>>,
+    /// Held while a cancel walks this node's tree (invariant 5): shared by
+    /// every cancellable node under the same cancellable root.
+    tree: Arc<Mutex<()>>,
 }
 
 struct CancelState {
@@ -125,25 +134,36 @@ impl Node {
         }
     }
 
-    /// Cancels this cancellable node and its children (invariant 1);
+    /// Cancels this cancellable node and its descendants (invariant 1);
     /// `unlist` also takes it off its parent's list (invariant 2).
+    ///
+    /// Under its tree's lock (invariant 5), so a cancel that finds a node
+    /// cancelled already returns only once that node's descendants are
+    /// too. A work list rather than recursion: a chain of thousands of
+    /// contexts (a retry loop's `c = c.with_cancel().0`) must not overflow
+    /// a goroutine's stack.
     fn cancel(self: &Arc<Node>, err: ContextError, unlist: bool) {
         let Some(c) = &self.cancel else { return };
-        let (children, done_tx) = {
-            let mut st = c.lock();
-            if st.err.is_some() {
-                return;
+        {
+            let _tree = c.tree.lock().unwrap_or_else(|e| e.into_inner());
+            let mut work = vec![self.clone()];
+            while let Some(node) = work.pop() {
+                let Some(nc) = &node.cancel else { continue };
+                let (children, done_tx) = {
+                    let mut st = nc.lock();
+                    if st.err.is_some() {
+                        continue;
+                    }
+                    st.err = Some(err);
+                    (std::mem::take(&mut st.children), st.done_tx.take())
+                };
+                if let Some(tx) = done_tx {
+                    tx.close();
+                }
+                drop(nc.timer.lock().unwrap_or_else(|e| e.into_inner()).take());
+                // Invariant 4: no node's lock is held here.
+                work.extend(children.values().filter_map(Weak::upgrade));
             }
-            st.err = Some(err);
-            (std::mem::take(&mut st.children), st.done_tx.take())
-        };
-        if let Some(tx) = done_tx {
-            tx.close();
-        }
-        drop(c.timer.lock().unwrap_or_else(|e| e.into_inner()).take());
-        // Invariant 4: no lock of ours is held here.
-        for child in children.values().filter_map(Weak::upgrade) {
-            child.cancel(err, false);
         }
         if unlist {
             self.unlist();
@@ -164,6 +184,16 @@ impl Drop for Node {
     fn drop(&mut self) {
         // Invariant 2: the last handle is gone; leave the parent's list.
         self.unlist();
+        // Drop the chain of ancestors this was the last handle of in a
+        // loop, not by recursion: a chain of thousands of contexts must not
+        // overflow a goroutine's stack when it goes.
+        let mut parent = self.parent.take();
+        while let Some(p) = parent {
+            match Arc::try_unwrap(p) {
+                Ok(mut node) => parent = node.parent.take(),
+                Err(_) => break,
+            }
+        }
     }
 }
 
@@ -230,6 +260,10 @@ impl Context {
                 state: Mutex::new(CancelState { err: None, done_tx: Some(tx), children: HashMap::new() }),
                 done: rx,
                 timer: Mutex::new(None),
+                tree: parent_canceller
+                    .as_ref()
+                    .and_then(|p| p.cancel.as_ref())
+                    .map_or_else(|| Arc::new(Mutex::new(())), |pc| pc.tree.clone()),
             }),
             value: None,
             deadline,
@@ -318,17 +352,16 @@ impl Context {
     }
 
     /// A context cancelled when the process gets SIGINT (Ctrl-C) or SIGTERM,
-    /// for a graceful shutdown (Go's `signal.NotifyContext`). The first such
-    /// signal cancels every context made by this function; a second one
-    /// ends the process (exit status 128 + the signal's number), so a stuck
-    /// shutdown can still be interrupted.
+    /// for a graceful shutdown (Go's `signal.NotifyContext`). Every call
+    /// returns a clone of one shared context, so calling it often costs
+    /// nothing more; after the first signal it comes back cancelled. A
+    /// second signal ends the process (exit status 128 + the signal's
+    /// number), so a stuck shutdown can still be interrupted.
     ///
     /// # Panics
     /// If the signal handlers cannot be installed.
     pub fn on_signals() -> Context {
-        let (ctx, cancel) = Context::background().with_cancel();
-        signals::register(cancel);
-        ctx
+        signals::context()
     }
 }
 
@@ -368,20 +401,19 @@ impl fmt::Debug for CancelFn {
 /// handlers are easy to get wrong): one thread waits for them and cancels
 /// the registered contexts.
 mod signals {
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::OnceLock;
 
-    use super::CancelFn;
+    use super::{CancelFn, Context};
 
-    /// Contexts to cancel on the first signal.
-    static PENDING: Mutex<Vec<CancelFn>> = Mutex::new(Vec::new());
+    /// The one context `on_signals` hands out clones of, with its
+    /// `CancelFn` (kept here for the signal thread; never dropped).
+    static SIGNALS: OnceLock<(Context, CancelFn)> = OnceLock::new();
 
-    pub(super) fn register(cancel: CancelFn) {
-        static LISTENER: OnceLock<()> = OnceLock::new();
-        LISTENER.get_or_init(start);
-        PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(cancel);
+    pub(super) fn context() -> Context {
+        SIGNALS.get_or_init(start).0.clone()
     }
 
-    fn start() {
+    fn start() -> (Context, CancelFn) {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
             Ok(s) => s,
@@ -394,14 +426,21 @@ mod signals {
                     std::process::exit(128 + sig);
                 }
                 seen = true;
-                let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
-                for cancel in pending {
-                    cancel.cancel();
+                // The first signal: cancel the shared context (waiting the
+                // microseconds until `get_or_init` has stored it, if the
+                // signal came that early).
+                loop {
+                    if let Some((_, cancel)) = SIGNALS.get() {
+                        cancel.cancel();
+                        break;
+                    }
+                    std::thread::yield_now();
                 }
             }
         });
         if let Err(e) = spawned {
             panic!("Context::on_signals: cannot start the signal thread: {e}");
         }
+        Context::background().with_cancel()
     }
 }

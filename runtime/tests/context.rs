@@ -126,4 +126,49 @@ fn on_signals_is_cancelled_by_sigterm() {
         .recv_timeout(Duration::from_secs(60))
         .is_err_and(|e| e == goroutines_runtime::RecvTimeoutError::Closed));
     assert_eq!(ctx.err(), Some(ContextError::Canceled));
+    // One shared context: asking again after the signal gives it cancelled.
+    assert_eq!(Context::on_signals().err(), Some(ContextError::Canceled));
+}
+
+/// A chain of thousands of contexts (a retry loop's `c = c.with_cancel().0`)
+/// is cancelled without recursion: no goroutine stack overflows.
+#[test]
+fn cancelling_a_deep_chain_does_not_overflow_a_goroutine_stack() {
+    let h = spawn(|| {
+        let (root, cancel) = Context::background().with_cancel();
+        let mut keep = Vec::new();
+        let mut c = root.clone();
+        for _ in 0..20_000 {
+            let (child, cf) = c.with_cancel();
+            keep.push(cf);
+            c = child;
+        }
+        cancel.cancel();
+        c.err()
+    });
+    assert_eq!(h.join().unwrap(), Some(ContextError::Canceled));
+}
+
+/// A cancel that finds its context already being cancelled (by a parent's
+/// cancel on another thread) returns only once the descendants are
+/// cancelled too.
+#[test]
+fn a_racing_cancel_returns_after_the_descendants_are_cancelled() {
+    for _ in 0..200 {
+        let (parent, cancel_parent) = Context::background().with_cancel();
+        let (child, cancel_child) = parent.with_cancel();
+        let grandchildren: Vec<_> = (0..64).map(|_| child.with_cancel()).collect();
+        let t = std::thread::spawn(move || cancel_parent.cancel());
+        // Wait until the parent's cancel has reached the child (a hang
+        // guard bounds it), then cancel the child while it walks on.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !child.is_cancelled() && std::time::Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+        cancel_child.cancel();
+        for (g, _) in &grandchildren {
+            assert!(g.is_cancelled(), "cancel() returned before a grandchild was cancelled");
+        }
+        t.join().unwrap();
+    }
 }

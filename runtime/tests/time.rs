@@ -221,6 +221,14 @@ mod helpers {
             let _ = RateLimiter::new(10.0, 0);
         })
         .contains("at least 1"));
+        assert!(message(|| {
+            let _ = RateLimiter::new(1e-11, 1);
+        })
+        .contains("100 years"));
+        assert!(message(|| {
+            let _ = RateLimiter::new(0.001, 20_000_000);
+        })
+        .contains("100 years"));
         let l = RateLimiter::new(10.0, 2);
         assert!(message(move || l.wait_n(3)).contains("at most 2 tokens"));
     }

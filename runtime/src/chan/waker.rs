@@ -165,10 +165,15 @@ impl Waker {
 
     /// Whether another goroutine or thread waits here (for `is_ready`).
     pub(crate) fn can_select(&self) -> bool {
+        if self.live == 0 {
+            return false;
+        }
         let me = current_identity();
-        self.slots
+        self.order
             .iter()
-            .filter_map(|s| s.entry.as_ref())
+            .filter_map(|&(i, g)| {
+                self.slots[i as usize].entry.as_ref().filter(|_| self.slots[i as usize].generation == g)
+            })
             .any(|e| e.cx.who() != me && e.cx.selected() == Selected::Waiting)
     }
 
@@ -179,6 +184,9 @@ impl Waker {
     /// lock while it wakes them, and the woken need not take it again to
     /// unregister this operation).
     pub(crate) fn disconnect(&mut self, closed: &mut Vec<Entry>) {
+        if self.live == 0 {
+            return;
+        }
         for slot in 0..self.slots.len() {
             let won = match &self.slots[slot].entry {
                 Some(e) => e.cx.try_select(Selected::Closed(e.oper)).is_ok(),

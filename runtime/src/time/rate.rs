@@ -12,11 +12,18 @@
 //!    reserves and then sleeps until its reservation conforms.
 //! 2. Time only moves forward in the computation (`max(tat, now)`), so a
 //!    limiter idle for a while holds at most `burst` tokens, never more.
+//! 3. `burst·T` is at most 100 years (checked in `new`), and sums of times
+//!    saturate, so no arithmetic overflows for a limiter's whole life.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::sleep;
+
+/// The longest a full bucket may take to refill (100 years in ns), so that
+/// times since the limiter was made plus its span never overflow a `u64`
+/// (invariant 3).
+const MAX_SPAN_NS: f64 = 100.0 * 365.25 * 86_400.0 * 1e9;
 
 /// A token bucket: `per_sec` tokens a second, at most `burst` at once.
 ///
@@ -48,7 +55,14 @@ impl RateLimiter {
             "RateLimiter::new({per_sec}, {burst}): the rate must be a positive, finite number of tokens per second"
         );
         assert!(burst > 0, "RateLimiter::new({per_sec}, 0): the burst must be at least 1, or nothing could pass");
-        RateLimiter { start: Instant::now(), tat: AtomicU64::new(0), interval: 1e9 / per_sec, burst: burst as u64 }
+        let interval = 1e9 / per_sec;
+        // Invariant 3: the bucket's span must fit the clock's range.
+        assert!(
+            interval * burst as f64 <= MAX_SPAN_NS,
+            "RateLimiter::new({per_sec}, {burst}): a full bucket would take more than 100 years to refill; \
+             use a higher rate or a smaller burst"
+        );
+        RateLimiter { start: Instant::now(), tat: AtomicU64::new(0), interval, burst: burst as u64 }
     }
 
     fn now(&self) -> u64 {
@@ -68,10 +82,10 @@ impl RateLimiter {
     pub fn allow_n(&self, n: usize) -> bool {
         let n = n as u64;
         let now = self.now();
-        let limit = now + self.cost(self.burst);
+        let limit = now.saturating_add(self.cost(self.burst));
         let mut tat = self.tat.load(Ordering::Relaxed);
         loop {
-            let next = tat.max(now) + self.cost(n);
+            let next = tat.max(now).saturating_add(self.cost(n));
             if next > limit {
                 return false;
             }
@@ -103,7 +117,7 @@ impl RateLimiter {
         let now = self.now();
         let mut tat = self.tat.load(Ordering::Relaxed);
         let next = loop {
-            let next = tat.max(now) + self.cost(n);
+            let next = tat.max(now).saturating_add(self.cost(n));
             match self.tat.compare_exchange_weak(tat, next, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => break next,
                 Err(t) => tat = t,
