@@ -64,6 +64,48 @@
 //! }
 //! ```
 //!
+//! ## Pipelines, pools, Context and Group
+//!
+//! ```
+//! use std::time::Duration;
+//! use goroutines::prelude::*;
+//!
+//! #[goroutines::worker_pool(workers = 4)]
+//! fn square(n: u64) -> u64 {
+//!     n * n
+//! }
+//!
+//! #[goroutines::main]
+//! fn main() {
+//!     // Stages of goroutines joined by channels; dropping the Pipeline
+//!     // stops them all.
+//!     let evens: Vec<u64> = pipeline! { 1..=6u64 => map(|n| n * n) => filter(|n| n % 2 == 0) }.collect();
+//!     assert_eq!(evens, [4, 16, 36]);
+//!
+//!     // A function as a pool of goroutines: results in completion order.
+//!     assert_eq!(square::run([3]), [9]);
+//!
+//!     // Cancellation handed down to goroutines; `<-ctx.done()` in select!.
+//!     let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(5));
+//!     let (_tx, never) = chan::<u32>(0);
+//!     let why = select! {
+//!         v = <-never => format!("{v:?}"),
+//!         <-ctx.done() => ctx.err().unwrap().to_string(),
+//!     };
+//!     assert_eq!(why, "context deadline exceeded");
+//!
+//!     // Go's errgroup: the first error wins and cancels the others.
+//!     let g = Group::<String>::new();
+//!     g.go(|| Err("failed".to_string()));
+//!     assert_eq!(g.wait(), Err("failed".to_string()));
+//! }
+//! ```
+//!
+//! [`sync`] holds goroutine-aware `Mutex`, `RwLock`, `Once`, `Semaphore`
+//! and `Pool`; [`time`] holds `sleep`, `after`, `tick`, `Ticker`, `Timer`,
+//! `timeout`, `RateLimiter` and `every`. Each pattern of the Go goroutines
+//! tutorial has a runnable example in `examples/`.
+//!
 //! ## How it runs
 //!
 //! - **Scheduler**: [`max_procs()`] worker threads (default: the number of
