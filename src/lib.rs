@@ -129,7 +129,9 @@
 //!   [`yield_now`] itself. So any channel operation, `try_recv` and
 //!   `try_send` included, may switch the goroutine out: do not hold a
 //!   `std::sync::MutexGuard` or a `RefCell` borrow across one. Foreign blocking calls (`std::thread::sleep`, std
-//!   I/O, `std::sync::Mutex`) block the worker.
+//!   I/O, `std::sync::Mutex`) block the worker: wrap them in [`blocking`],
+//!   which runs them on a separate pool of threads while the goroutine is
+//!   suspended.
 //! - **Panics** are caught at the goroutine boundary, reported as
 //!   `goroutine N (spawned at FILE:LINE) panicked at …`, and returned by
 //!   [`JoinHandle::join`] as [`Panicked`]; [`Builder::panic_policy`] can
@@ -165,12 +167,13 @@ pub use goroutines_macros::test;
 pub use goroutines_macros::worker_pool;
 
 pub use goroutines_runtime::{
-    chan, Receiver, RecvTimeoutError, Select, SelectedOperation, SendError, SendTimeoutError, Sender, TryRecvError,
-    TrySendError,
+    blocking, goroutine_id, max_procs, num_cpu, num_goroutines, scope, set_max_procs, spawn, yield_now, Builder,
+    JoinHandle, PanicPolicy, Panicked, Runtime, Scope, ScopedJoinHandle, WaitGroup, WorkerPool, DEFAULT_STACK_SIZE,
+    MAX_PROCS,
 };
 pub use goroutines_runtime::{
-    goroutine_id, max_procs, num_cpu, num_goroutines, scope, set_max_procs, spawn, yield_now, Builder, JoinHandle,
-    PanicPolicy, Panicked, Runtime, Scope, ScopedJoinHandle, WaitGroup, WorkerPool, DEFAULT_STACK_SIZE, MAX_PROCS,
+    chan, Receiver, RecvTimeoutError, Select, SelectedOperation, SendError, SendTimeoutError, Sender, TryRecvError,
+    TrySendError,
 };
 
 /// Goroutine-aware synchronisation: contenders suspend their goroutine (or

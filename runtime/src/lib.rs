@@ -9,6 +9,7 @@
 //! - `scheduler/`: workers, work stealing, idle coordination, `Runtime`
 //! - `stack/`: stacks, their pool and admission limit, overflow reports
 //! - `waiter.rs`: the parking abstraction every primitive uses
+//! - `blocking.rs`: `blocking(f)`, a thread pool for calls that block
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
 //! - `chan/`, `select.rs`: channels and `select`
 //! - `context.rs`: `Context`, cancellation and deadlines down a tree
@@ -20,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 mod chan;
 pub mod context;
 mod goroutine;
@@ -38,6 +40,7 @@ pub mod time;
 mod waiter;
 mod worker_pool;
 
+pub use blocking::blocking;
 pub use chan::{
     chan, IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError, TrySendError,
 };
