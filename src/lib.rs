@@ -188,6 +188,12 @@ pub mod time {
     pub use goroutines_runtime::time::*;
 }
 
+/// See inside a running program: every goroutine's state, what it waits for
+/// and where (Go's goroutine dump), and a dump on SIGQUIT.
+pub mod debug {
+    pub use goroutines_runtime::debug::*;
+}
+
 /// Pipelines of goroutines: [`Pipeline`] (what `pipeline!` returns), why one
 /// stopped ([`PipelineError`]), and the fan-in/fan-out helpers [`merge`]
 /// and [`fan_out`] for pipelines written by hand.

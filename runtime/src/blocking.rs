@@ -113,11 +113,13 @@ impl Pool {
 /// });
 /// assert_eq!(h.join().unwrap(), 23);
 /// ```
+#[track_caller]
 pub fn blocking<F, T>(f: F) -> T
 where
     F: FnOnce() -> T + Send,
     T: Send,
 {
+    crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Blocking, std::panic::Location::caller());
     if !current::with_running(|g| g.is_some()) {
         return f();
     }

@@ -268,7 +268,9 @@ impl<T> JoinHandle<T> {
     /// Waits for the goroutine to end and returns its value, or `Err` if it
     /// panicked. A goroutine calling this suspends (its worker runs other
     /// goroutines); a plain thread parks.
+    #[track_caller]
     pub fn join(self) -> Result<T, Panicked> {
+        crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Join, std::panic::Location::caller());
         self.inner.join()
     }
 
@@ -308,7 +310,9 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
 
     /// Waits for the goroutine and returns its value, or `Err` if it panicked
     /// (a panic joined here does not make the scope panic).
+    #[track_caller]
     pub fn join(self) -> Result<T, Panicked> {
+        crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Join, std::panic::Location::caller());
         self.inner.join()
     }
 

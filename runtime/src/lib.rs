@@ -9,6 +9,7 @@
 //! - `scheduler/`: workers, work stealing, idle coordination, `Runtime`
 //! - `stack/`: stacks, their pool and admission limit, overflow reports
 //! - `waiter.rs`: the parking abstraction every primitive uses
+//! - `debug.rs`: the goroutine dump (`goroutine/status.rs` keeps what it shows)
 //! - `blocking.rs`: `blocking(f)`, a thread pool for calls that block
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
 //! - `chan/`, `select.rs`: channels and `select`
@@ -24,6 +25,7 @@
 mod blocking;
 mod chan;
 pub mod context;
+pub mod debug;
 mod goroutine;
 pub mod group;
 mod join;

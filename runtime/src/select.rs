@@ -138,7 +138,12 @@ impl<'a> Select<'a> {
 
     /// Waits until one arm can proceed and reserves it; among several ready
     /// arms, each is equally likely. With no arms, blocks forever.
+    #[track_caller]
     pub fn select(&mut self) -> SelectedOperation<'a> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::Select,
+            std::panic::Location::caller(),
+        );
         self.run(None, true).expect("a select without deadline returns an operation")
     }
 
@@ -148,7 +153,12 @@ impl<'a> Select<'a> {
     }
 
     /// As [`select`](Self::select), waiting at most `timeout`.
+    #[track_caller]
     pub fn select_timeout(&mut self, timeout: Duration) -> Option<SelectedOperation<'a>> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::Select,
+            std::panic::Location::caller(),
+        );
         match Instant::now().checked_add(timeout) {
             Some(d) => self.run(Some(d), true),
             None => Some(self.select()),

@@ -255,7 +255,12 @@ pub struct Receiver<T> {
 impl<T> Sender<T> {
     /// Sends `value`, waiting for room (or, unbuffered, for a receiver).
     /// `Err` gives the value back when the channel is closed.
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::ChanSend,
+            std::panic::Location::caller(),
+        );
         self.shared.send(value, None).map_err(|e| match e {
             TryError::Full(v) | TryError::Closed(v) => SendError(v),
         })
@@ -274,7 +279,12 @@ impl<T> Sender<T> {
     }
 
     /// Sends, waiting at most `timeout`.
+    #[track_caller]
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::ChanSend,
+            std::panic::Location::caller(),
+        );
         self.shared.send(value, deadline_after(timeout)).map_err(|e| match e {
             TryError::Full(v) => SendTimeoutError::Timeout(v),
             TryError::Closed(v) => SendTimeoutError::Closed(v),
@@ -312,7 +322,12 @@ impl<T> Sender<T> {
 impl<T> Receiver<T> {
     /// Receives a value, waiting for one; `None` once the channel is closed
     /// and drained (Go's `v, ok := <-ch` with `ok == false`).
+    #[track_caller]
     pub fn recv(&self) -> Option<T> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::ChanReceive,
+            std::panic::Location::caller(),
+        );
         self.shared.recv(None).ok()
     }
 
@@ -344,7 +359,12 @@ impl<T> Receiver<T> {
     }
 
     /// Receives, waiting at most `timeout`.
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::ChanReceive,
+            std::panic::Location::caller(),
+        );
         self.shared.recv(deadline_after(timeout)).map_err(|e| match e {
             TryError::Full(()) => RecvTimeoutError::Timeout,
             TryError::Closed(()) => RecvTimeoutError::Closed,

@@ -65,8 +65,12 @@ fn suspend(g: &Goroutine, why: Suspend) {
 pub(crate) fn park() {
     with_running(|g| match g {
         Some(g) => {
+            g.status.parking();
             if g.begin_park() {
+                // The worker marks it running again when it resumes it.
                 suspend(g, Suspend::Park);
+            } else {
+                g.status.running();
             }
         }
         None => crate::loom::thread::park(),

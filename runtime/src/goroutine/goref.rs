@@ -28,6 +28,31 @@ use crate::scheduler::Shared;
 /// Records allocated at once when a runtime's pools are empty (about 70 KiB).
 const SLAB: usize = 256;
 
+/// The first record of a slab, as a pointer a static may hold.
+struct SlabPtr(NonNull<Goroutine>);
+// SAFETY: records are Sync and never freed (invariant 2); the pointer is
+// only read to visit a slab's records.
+unsafe impl Send for SlabPtr {}
+
+/// Every slab ever allocated (never freed), for `debug::goroutines()`.
+static SLABS: std::sync::Mutex<Vec<SlabPtr>> = std::sync::Mutex::new(Vec::new());
+
+fn refs_base(refs: &[GoRef]) -> NonNull<Goroutine> {
+    refs[0].ptr
+}
+
+/// Calls `f` with every goroutine record there is (live or free).
+pub(crate) fn for_each_record(mut f: impl FnMut(&Goroutine)) {
+    let slabs = SLABS.lock().unwrap_or_else(|e| e.into_inner());
+    for slab in slabs.iter() {
+        for i in 0..SLAB {
+            // SAFETY: a slab is SLAB consecutive records that are never
+            // freed (invariant 2); `&Goroutine` is what every GoRef gives.
+            f(unsafe { &*slab.0.as_ptr().add(i) });
+        }
+    }
+}
+
 /// A counted reference to a goroutine record. Run queues, waiters, handles
 /// and a parked goroutine's park (goroutine.rs invariant 3) hold these.
 pub(crate) struct GoRef {
@@ -46,7 +71,10 @@ impl GoRef {
         let slab: Box<[Goroutine]> = (0..SLAB).map(|_| Goroutine::blank(runtime)).collect();
         // Invariant 2: never freed.
         let slab: &'static mut [Goroutine] = Box::leak(slab);
-        slab.iter_mut().map(|g| GoRef { ptr: NonNull::from(g) }).collect()
+        let refs: Vec<GoRef> = slab.iter_mut().map(|g| GoRef { ptr: NonNull::from(g) }).collect();
+        // For a goroutine dump: every record there is (invariant 2).
+        SLABS.lock().unwrap_or_else(|e| e.into_inner()).push(SlabPtr(refs_base(&refs)));
+        refs
     }
 
     /// A new reference to the record at `ptr`.

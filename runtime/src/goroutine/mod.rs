@@ -40,10 +40,12 @@
 //!    record, coroutine and stack are left as they are, never reused nor
 //!    unwound on some other thread.
 
+pub(crate) mod clock;
 pub(crate) mod current;
-mod goref;
+pub(crate) mod goref;
 mod job;
 mod park_token;
+pub(crate) mod status;
 
 pub(crate) use goref::GoRef;
 pub(crate) use job::Job;
@@ -108,6 +110,8 @@ pub(crate) struct Goroutine {
     pub(crate) job: JobSlot,
     /// `GoRef`s to this record (goref.rs).
     refs: AtomicUsize,
+    /// What it is doing, for a goroutine dump (status.rs).
+    pub(crate) status: status::Status,
     /// The channel wait context this goroutine reuses between waits (it
     /// holds a `GoRef` to this record: cleared when the goroutine ends, so
     /// the record can be recycled). The goroutine itself only.
@@ -141,6 +145,7 @@ impl Goroutine {
             job: JobSlot::empty(),
             refs: AtomicUsize::new(1),
             cx_cache: UnsafeCell::new(None),
+            status: status::Status::new(),
         }
     }
 
@@ -160,6 +165,8 @@ impl Goroutine {
         r.id = next_id();
         r.spawn_site = spawn_site;
         r.runtime = runtime;
+        let parent = current::goroutine_id();
+        r.status.spawned(r.id, parent, spawn_site);
         // SAFETY: the caller's contract is `put`'s.
         unsafe { r.job.put(job) };
         g
@@ -180,6 +187,7 @@ impl Goroutine {
             return false;
         }
         self.job.clear();
+        self.status.freed();
         *self.body.get_mut() = Body::Unstarted;
         self.park.reset();
         *self.home.get_mut() = UNSTARTED;
@@ -271,6 +279,8 @@ impl Goroutine {
         if !self.park.wake() {
             return None;
         }
+        // (The status stays "waiting" until its worker resumes it: a store
+        // here would cost a remote wake a cache line of the other core.)
         // SAFETY: we moved the token `PARKED -> EMPTY`: the reference its
         // worker gave up for this park (`into_raw` in `Worker::resume`, or
         // about to be, which changes no count) is ours, and nobody else's.

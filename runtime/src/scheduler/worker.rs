@@ -258,6 +258,8 @@ impl Worker {
         self.tick.set(tick);
         self.me.picks.store(tick, Ordering::Relaxed);
         if tick % 61 == 0 {
+            // The goroutine status's coarse clock (goroutine/clock.rs).
+            crate::goroutine::clock::advance();
             if self.is_active() {
                 if let Some(g) = self.shared.steal_injector(&self.deque) {
                     return Some(g);
@@ -425,6 +427,7 @@ impl Worker {
             let work = self.has_local_work() || (listed && self.shared.has_stealable());
             if !work {
                 std::thread::park();
+                crate::goroutine::clock::advance();
             }
             self.me.sleeping.store(false, Ordering::SeqCst);
             // Off the list already: a pusher took us off and counted us as
@@ -507,6 +510,7 @@ impl Worker {
         };
         current::set_running(Some(&g));
         current::reset_budget();
+        g.status.running();
         self.in_goroutine.set(true);
         let result = co.resume(());
         self.in_goroutine.set(false);
@@ -517,7 +521,10 @@ impl Worker {
             CoroutineResult::Yield(Suspend::Park) => {
                 let _ = g.into_raw();
             }
-            CoroutineResult::Yield(Suspend::Yield) => self.yielded.borrow_mut().push_back(g),
+            CoroutineResult::Yield(Suspend::Yield) => {
+                g.status.runnable();
+                self.yielded.borrow_mut().push_back(g)
+            }
             CoroutineResult::Return(()) => self.finish(g),
         }
     }

@@ -81,7 +81,12 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     /// Locks, waiting (the goroutine suspends) while another holds it.
+    #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::Mutex,
+            std::panic::Location::caller(),
+        );
         if self.state.compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
             self.lock_slow();
         }

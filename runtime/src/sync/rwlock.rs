@@ -84,7 +84,12 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Shared access, waiting while a writer holds or waits for it.
+    #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::RwLock,
+            std::panic::Location::caller(),
+        );
         let node = {
             let mut st = self.lock_state();
             if !st.writer && st.waiters.is_empty() {
@@ -100,7 +105,12 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Exclusive access, waiting while anyone holds it.
+    #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::RwLock,
+            std::panic::Location::caller(),
+        );
         let node = {
             let mut st = self.lock_state();
             if !st.writer && st.readers == 0 && st.waiters.is_empty() {

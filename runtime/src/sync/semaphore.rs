@@ -56,6 +56,7 @@ impl Semaphore {
     }
 
     /// Waits for a permit.
+    #[track_caller]
     pub fn acquire(&self) -> Permit<'_> {
         self.acquire_many(1)
     }
@@ -64,7 +65,12 @@ impl Semaphore {
     ///
     /// # Panics
     /// If `k` exceeds the semaphore's capacity (invariant 2).
+    #[track_caller]
     pub fn acquire_many(&self, k: usize) -> Permit<'_> {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::Semaphore,
+            std::panic::Location::caller(),
+        );
         assert!(
             k <= self.capacity,
             "Semaphore::acquire_many({k}): the semaphore has {} permits in all, so {k} can never be taken",

@@ -97,7 +97,12 @@ impl WaitGroup {
     }
 
     /// Waits until the counter is zero.
+    #[track_caller]
     pub fn wait(&self) {
+        crate::goroutine::status::will_wait(
+            crate::goroutine::status::WaitReason::WaitGroup,
+            std::panic::Location::caller(),
+        );
         let mut registered = None;
         loop {
             if self.inner.count.load(Ordering::Acquire) == 0 {

@@ -23,7 +23,9 @@ use timer::TimerGuard;
 
 /// Pauses the calling goroutine for at least `d`, freeing its worker (on a
 /// plain thread: `std::thread::sleep`).
+#[track_caller]
 pub fn sleep(d: Duration) {
+    crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Sleep, std::panic::Location::caller());
     if !current::with_running(|g| g.is_some()) {
         std::thread::sleep(d);
         return;
