@@ -207,6 +207,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Makes a `#[test]` whose body runs as a goroutine on the global runtime.
 /// Other attributes (`#[should_panic]`, `#[ignore]`, docs) are kept.
 ///
+/// **Leak check**: the test fails if goroutines the body started (or they
+/// started) are still alive 200 ms after it returned, listing each with
+/// where it was spawned and where it waits (Go's goleak). Tests running in
+/// parallel are told apart by ancestry, so one test's leak is never blamed
+/// on another. `goroutines::debug::leak_check(|| ...)` does the same for
+/// any closure.
+///
 /// ```
 /// # // Doctests do not run `#[test]` fns: this one is only compiled.
 /// use goroutines::prelude::*;

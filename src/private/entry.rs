@@ -85,5 +85,6 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: EntryReturn,
 {
-    goroutines_runtime::Runtime::global().block_on(move || body().into_sendable())
+    // Fails the test if the body leaves goroutines it started behind.
+    goroutines_runtime::debug::__run_test_checked(move || body().into_sendable())
 }

@@ -124,3 +124,16 @@ pub(crate) fn spend_budget() {
         });
     }
 }
+
+/// Makes the running goroutine a root of ancestry (what it spawns from now
+/// on descends from it, for a leak check); returns its id, 0 off a
+/// goroutine.
+pub(crate) fn make_root() -> u64 {
+    with_running(|g| match g {
+        Some(g) => {
+            g.status.make_root(g.id);
+            g.id
+        }
+        None => 0,
+    })
+}

@@ -165,8 +165,8 @@ impl Goroutine {
         r.id = next_id();
         r.spawn_site = spawn_site;
         r.runtime = runtime;
-        let parent = current::goroutine_id();
-        r.status.spawned(r.id, parent, spawn_site);
+        let (parent, root) = current::with_running(|p| p.map_or((0, 0), |p| (p.id, p.status.root())));
+        r.status.spawned(r.id, parent, root, spawn_site);
         // SAFETY: the caller's contract is `put`'s.
         unsafe { r.job.put(job) };
         g

@@ -119,6 +119,10 @@ const WAITING: u8 = 2;
 pub(crate) struct Status {
     id: AtomicU64,
     parent: AtomicU64,
+    /// The goroutine whose descendant this is (itself for one spawned by a
+    /// plain thread, or one that made itself a root): what a leak check
+    /// tells tests apart by.
+    root: AtomicU64,
     spawn_site: AtomicPtr<Location<'static>>,
     state: AtomicU8,
     reason: AtomicU8,
@@ -131,6 +135,7 @@ pub(crate) struct Status {
 pub(crate) struct Snapshot {
     pub(crate) id: u64,
     pub(crate) parent: u64,
+    pub(crate) root: u64,
     pub(crate) spawn_site: &'static Location<'static>,
     pub(crate) state: State,
     pub(crate) reason: Option<WaitReason>,
@@ -155,6 +160,7 @@ impl Status {
         Status {
             id: AtomicU64::new(0),
             parent: AtomicU64::new(0),
+            root: AtomicU64::new(0),
             spawn_site: AtomicPtr::new(ptr::null_mut()),
             state: AtomicU8::new(RUNNABLE),
             reason: AtomicU8::new(0),
@@ -165,12 +171,24 @@ impl Status {
 
     /// A new goroutine `id`, spawned by `parent` (0: not a goroutine) at
     /// `site`, queued.
-    pub(crate) fn spawned(&self, id: u64, parent: u64, site: &'static Location<'static>) {
+    pub(crate) fn spawned(&self, id: u64, parent: u64, root: u64, site: &'static Location<'static>) {
         self.parent.store(parent, Ordering::Relaxed);
+        self.root.store(if root == 0 { id } else { root }, Ordering::Relaxed);
         self.spawn_site.store(site as *const _ as *mut _, Ordering::Relaxed);
         self.state.store(RUNNABLE, Ordering::Relaxed);
         self.since_ms.store(super::clock::now_ms(), Ordering::Relaxed);
         self.id.store(id, Ordering::Relaxed);
+    }
+
+    /// Its root (see `root`).
+    pub(crate) fn root(&self) -> u64 {
+        self.root.load(Ordering::Relaxed)
+    }
+
+    /// Makes the goroutine (whose id is `id`) the root of what it spawns
+    /// from now on.
+    pub(crate) fn make_root(&self, id: u64) {
+        self.root.store(id, Ordering::Relaxed);
     }
 
     /// The record is free again (invariant 2).
@@ -212,6 +230,7 @@ impl Status {
         Some(Snapshot {
             id,
             parent: self.parent.load(Ordering::Relaxed),
+            root: self.root.load(Ordering::Relaxed),
             // SAFETY: only `&'static Location`s are ever stored here.
             spawn_site: unsafe { &*site },
             state,
