@@ -12,21 +12,39 @@ fn on_a_plain_thread_it_runs_inline() {
     assert_eq!(blocking(|| std::thread::current().id()), me);
 }
 
-/// One worker: while a goroutine sleeps its thread inside `blocking`, the
-/// other goroutine on that worker runs and finishes first.
+/// One worker: while a goroutine's `blocking` call holds a thread, the other
+/// goroutine on that worker runs. The call waits (a hang guard bounds it)
+/// until the other goroutine has run, which it could not if the call held
+/// the worker itself.
 #[test]
 fn the_worker_runs_other_goroutines_meanwhile() {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let rt = Builder::new().max_procs(1).build().unwrap();
+    let (started, other_ran) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let order = Arc::new(Mutex::new(Vec::new()));
-    let (a, b) = (order.clone(), order.clone());
-    let blocked = rt.spawn(move || {
-        blocking(|| std::thread::sleep(Duration::from_millis(300)));
-        a.lock().unwrap().push("blocking call");
-    });
-    let other = rt.spawn(move || {
-        goroutines_runtime::time::sleep(Duration::from_millis(5));
-        b.lock().unwrap().push("other goroutine");
-    });
+    let blocked = {
+        let (started, other_ran, order) = (started.clone(), other_ran.clone(), order.clone());
+        rt.spawn(move || {
+            blocking(|| {
+                started.store(true, Ordering::SeqCst);
+                let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                while !other_ran.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            });
+            order.lock().unwrap().push("blocking call");
+        })
+    };
+    let other = {
+        let order = order.clone();
+        rt.spawn(move || {
+            while !started.load(Ordering::SeqCst) {
+                goroutines_runtime::time::sleep(Duration::from_millis(1));
+            }
+            order.lock().unwrap().push("other goroutine");
+            other_ran.store(true, Ordering::SeqCst);
+        })
+    };
     blocked.join().unwrap();
     other.join().unwrap();
     assert_eq!(*order.lock().unwrap(), ["other goroutine", "blocking call"]);

@@ -119,7 +119,7 @@ fn sigquit_prints_the_dump_and_the_process_goes_on() {
     std::thread::sleep(Duration::from_millis(50));
     // SAFETY: raise(3) with a valid signal number; its handler is installed.
     unsafe { libc::raise(libc::SIGQUIT) };
-    std::thread::sleep(Duration::from_millis(200)); // the dump thread prints
+    std::thread::sleep(Duration::from_millis(1000)); // time for the dump thread to print
     tx.send(1).unwrap(); // still running
     assert_eq!(h.join().unwrap(), Some(1));
 }

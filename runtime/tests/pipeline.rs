@@ -157,8 +157,13 @@ fn a_fan_out_runs_on_every_worker_thread() {
         let n = Builder::from_iter(0..64u32, DEFAULT_BUFFER)
             .map(par(1, "map", 2, false), move |n| {
                 t.lock().unwrap().insert(std::thread::current().id());
-                // Long enough for the other worker thread to wake up.
-                goroutines_runtime::time::sleep(Duration::from_millis(1));
+                // Wait until both threads took an item (a hang guard bounds
+                // it): the other worker's goroutine gets one only if it
+                // runs on its own thread.
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while t.lock().unwrap().len() < 2 && Instant::now() < deadline {
+                    goroutines_runtime::time::sleep(Duration::from_millis(1));
+                }
                 n
             })
             .finish()
@@ -172,7 +177,10 @@ fn a_fan_out_runs_on_every_worker_thread() {
     rt.block_on(move || {
         let pool = goroutines_runtime::WorkerPool::start("threads", 2, 4, move |n: u32| {
             t.lock().unwrap().insert(std::thread::current().id());
-            goroutines_runtime::time::sleep(Duration::from_millis(1));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while t.lock().unwrap().len() < 2 && Instant::now() < deadline {
+                goroutines_runtime::time::sleep(Duration::from_millis(1));
+            }
             n
         });
         assert_eq!(pool.run(0..64).len(), 64);

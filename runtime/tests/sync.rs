@@ -178,11 +178,26 @@ mod more {
         let r1 = l.read();
         let r2 = l.try_read().expect("readers share");
         assert!(l.try_write().is_none());
+        let (id_tx, id_rx) = goroutines_runtime::chan::<u64>(1);
         let writer = {
             let l = l.clone();
-            spawn(move || *l.write() += 1)
+            spawn(move || {
+                id_tx.send(goroutines_runtime::goroutine_id()).unwrap();
+                *l.write() += 1
+            })
         };
-        sleep(Duration::from_millis(5)); // the writer queues
+        // Wait until the writer waits in the lock (a hang guard bounds it;
+        // no timing assumption).
+        let writer_id = id_rx.recv().unwrap();
+        let queued = || {
+            goroutines_runtime::debug::goroutines()
+                .iter()
+                .any(|g| g.id == writer_id && g.wait_reason == Some(goroutines_runtime::debug::WaitReason::RwLock))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !queued() && std::time::Instant::now() < deadline {
+            sleep(Duration::from_millis(1));
+        }
         assert!(l.try_read().is_none(), "a newcomer reader queues behind the waiting writer");
         drop((r1, r2));
         writer.join().unwrap();
