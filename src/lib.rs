@@ -101,6 +101,13 @@
 //! }
 //! ```
 //!
+//! [`debug`] shows every goroutine (Go's dump), and under
+//! `#[goroutines::main]` / `#[goroutines::test]` a program whose goroutines
+//! all wait for good stops with "fatal error: all goroutines are asleep -
+//! deadlock!" and the dump (it cannot see plain threads that may still
+//! send; `Builder::detect_deadlocks` turns it on or off); a
+//! `#[goroutines::test]` also fails if it leaves goroutines behind.
+//!
 //! [`sync`] holds goroutine-aware `Mutex`, `RwLock`, `Once`, `Semaphore`
 //! and `Pool`; [`time`] holds `sleep`, `after`, `tick`, `Ticker`, `Timer`,
 //! `timeout`, `RateLimiter` and `every`. Each pattern of the Go goroutines

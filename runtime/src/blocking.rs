@@ -19,7 +19,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -30,6 +30,14 @@ use crate::waiter::{park, Waiter};
 const MAX_THREADS: usize = 512;
 /// How long an idle pool thread waits for work before it ends.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// `blocking()` calls submitted and not finished (for the deadlock
+/// detector: a goroutine waiting on one is not asleep for good).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+pub(crate) fn in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::SeqCst)
+}
 
 /// A call, its lifetime erased (invariant 1).
 type Call = Box<dyn FnOnce() + Send + 'static>;
@@ -136,6 +144,7 @@ where
             let w = waiter.clone();
             done.store(true, Ordering::Release);
             w.wake();
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         };
         let call: Box<dyn FnOnce() + Send + '_> = Box::new(call);
         // SAFETY: invariant 1. The closure borrows `done`, `result` and what
@@ -143,6 +152,7 @@ where
         // not leave the frame (nor unwind out of it: nothing below can
         // panic) until `done` is set, which is the closure's last access.
         let call: Call = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Call>(call) };
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         pool().submit(call);
     }
     while !done.load(Ordering::Acquire) {

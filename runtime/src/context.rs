@@ -365,6 +365,12 @@ impl Context {
     }
 }
 
+/// Whether `on_signals` was ever asked for (a signal could still cancel a
+/// context: the deadlock detector must not call its waiters stuck).
+pub(crate) fn signals_registered() -> bool {
+    signals::registered()
+}
+
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context").field("err", &self.err()).field("deadline", &self.deadline()).finish()
@@ -411,6 +417,10 @@ mod signals {
 
     pub(super) fn context() -> Context {
         SIGNALS.get_or_init(start).0.clone()
+    }
+
+    pub(super) fn registered() -> bool {
+        SIGNALS.get().is_some()
     }
 
     fn start() -> (Context, CancelFn) {

@@ -75,7 +75,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: EntryReturn,
 {
-    goroutines_runtime::Runtime::global().block_on(move || body().into_sendable())
+    let rt = goroutines_runtime::Runtime::global();
+    // Go's "all goroutines are asleep - deadlock!" (Builder::detect_deadlocks).
+    rt.set_detect_deadlocks(true);
+    rt.block_on(move || body().into_sendable())
 }
 
 /// `#[goroutines::test]`: runs the test body as a goroutine.
@@ -85,6 +88,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: EntryReturn,
 {
+    goroutines_runtime::Runtime::global().set_detect_deadlocks(true);
     // Fails the test if the body leaves goroutines it started behind.
     goroutines_runtime::debug::__run_test_checked(move || body().into_sendable())
 }

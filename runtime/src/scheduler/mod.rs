@@ -2,6 +2,7 @@
 //! them, and the runtimes that own them. `README.md` here explains how idle
 //! workers spin, sleep and are woken.
 
+mod deadlock;
 mod idle;
 mod runtime;
 mod shared;

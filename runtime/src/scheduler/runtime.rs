@@ -28,6 +28,7 @@ static GLOBAL_INIT: Mutex<Option<usize>> = Mutex::new(None);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
+    detect_deadlocks: bool,
     max_procs: Option<usize>,
     stack_size: Option<usize>,
     panic_policy: PanicPolicy,
@@ -45,6 +46,7 @@ impl Builder {
     /// size from `GOROUTINES_STACK_SIZE` or 256 KiB, panics caught.
     pub fn new() -> Builder {
         Builder {
+            detect_deadlocks: false,
             max_procs: None,
             stack_size: None,
             panic_policy: PanicPolicy::Catch,
@@ -62,6 +64,17 @@ impl Builder {
     /// whole pages). Only touched pages cost memory.
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Stops the process with Go's "fatal error: all goroutines are asleep -
+    /// deadlock!" and the goroutine dump when every goroutine waits for
+    /// good while a thread waits in `block_on` (see `scheduler/deadlock.rs`
+    /// for what it can and cannot see: plain threads that may still send
+    /// are invisible to it). Off by default; `#[goroutines::main]` turns it
+    /// on for the global runtime.
+    pub fn detect_deadlocks(mut self, on: bool) -> Builder {
+        self.detect_deadlocks = on;
         self
     }
 
@@ -100,7 +113,13 @@ impl Builder {
             Some(n) => n,
             None => env_stack_size().unwrap_or(DEFAULT_STACK_SIZE),
         };
-        start(procs, Config { stack_size, panic_policy: self.panic_policy, thread_name: self.thread_name })
+        let config = Config {
+            detect_deadlocks: self.detect_deadlocks,
+            stack_size,
+            panic_policy: self.panic_policy,
+            thread_name: self.thread_name,
+        };
+        start(procs, config)
     }
 
     /// Starts the global runtime (the one `go!` uses outside any runtime)
@@ -220,10 +239,25 @@ impl Runtime {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        match self.spawn(f).join() {
+        let h = self.spawn(f);
+        // The deadlock detector watches only while a thread waits here.
+        let watched = self.shared.detect_deadlocks();
+        if watched {
+            super::deadlock::BLOCK_ON_WAITERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        let r = h.join();
+        if watched {
+            super::deadlock::BLOCK_ON_WAITERS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        match r {
             Ok(v) => v,
             Err(p) => p.resume(),
         }
+    }
+
+    /// Turns the deadlock detector on or off (see `Builder::detect_deadlocks`).
+    pub fn set_detect_deadlocks(&self, on: bool) {
+        self.shared.set_detect_deadlocks(on);
     }
 
     /// Worker threads that take new goroutines.

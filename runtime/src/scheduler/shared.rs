@@ -71,6 +71,7 @@ pub enum PanicPolicy {
 }
 
 pub(crate) struct Config {
+    pub(crate) detect_deadlocks: bool,
     pub(crate) stack_size: usize,
     pub(crate) panic_policy: PanicPolicy,
     pub(crate) thread_name: String,
@@ -163,9 +164,19 @@ pub struct Shared {
     /// Recycled goroutine records (invariant 5).
     records: Mutex<Vec<GoRef>>,
     pub(crate) config: Config,
+    /// Whether the deadlock detector is on (deadlock.rs).
+    detect_deadlocks: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
+    pub(crate) fn detect_deadlocks(&self) -> bool {
+        self.detect_deadlocks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_detect_deadlocks(&self, on: bool) {
+        self.detect_deadlocks.store(on, Ordering::Relaxed);
+    }
+
     pub(crate) fn new(config: Config) -> Shared {
         Shared {
             workers: (0..MAX_PROCS).map(|_| OnceLock::new()).collect(),
@@ -179,6 +190,7 @@ impl Shared {
             admission_len: AtomicUsize::new(0),
             live_outside: AtomicIsize::new(0),
             records: Mutex::new(Vec::new()),
+            detect_deadlocks: std::sync::atomic::AtomicBool::new(config.detect_deadlocks),
             config,
         }
     }

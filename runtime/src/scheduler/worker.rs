@@ -426,7 +426,12 @@ impl Worker {
             fence(Ordering::SeqCst);
             let work = self.has_local_work() || (listed && self.shared.has_stealable());
             if !work {
-                std::thread::park();
+                if listed && self.shared.may_be_deadlocked() {
+                    // The last one asleep watches for a deadlock (deadlock.rs).
+                    self.shared.watch_for_deadlock();
+                } else {
+                    std::thread::park();
+                }
                 crate::goroutine::clock::advance();
             }
             self.me.sleeping.store(false, Ordering::SeqCst);

@@ -135,6 +135,13 @@ pub(crate) fn schedule(deadline: Instant, action: Action) -> TimerGuard {
     TimerGuard { id, cancel_on_drop: true }
 }
 
+/// Timers scheduled and not yet fired or cancelled (or running now): what
+/// the deadlock detector counts as "something will still happen".
+pub(crate) fn pending() -> usize {
+    let st = timers().state.lock().unwrap_or_else(|e| e.into_inner());
+    st.actions.len() + st.running.len()
+}
+
 /// Wakes `waiter` at `deadline` (unless cancelled first).
 pub(crate) fn wake_at(deadline: Instant, waiter: Waiter) -> TimerGuard {
     schedule(

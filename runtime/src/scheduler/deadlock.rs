@@ -1,0 +1,75 @@
+//! The deadlock detector: Go's "fatal error: all goroutines are asleep -
+//! deadlock!", with the goroutine dump. On only when asked for
+//! (`Builder::detect_deadlocks`, `#[goroutines::main]`).
+//!
+//! # What it sees, and what it cannot
+//!
+//! A deadlock is declared when, for a whole grace period, all of these
+//! hold: a thread waits in `block_on` for a goroutine (the program's main,
+//! under `#[goroutines::main]`); every active worker is asleep and none
+//! picked a goroutine meanwhile; goroutines are alive; no timer is pending
+//! (a `sleep`, a ticker, a timeout); no `blocking()` call is in flight; no
+//! goroutine waits for a stack; and `Context::on_signals` was never asked
+//! for (a signal could still come). It cannot see plain threads: a
+//! goroutine waiting for a value that a `std::thread` will send looks
+//! asleep for good, so a program whose goroutines wait on its own threads
+//! should leave the detector off.
+//!
+//! # Invariants
+//!
+//! 1. Only the last active worker to fall asleep checks, and it sleeps
+//!    with a timeout (the grace period) instead of for good; a wake-up
+//!    before the timeout means work came, and it carries on as usual.
+//! 2. After the grace period, it checks again and compares the workers'
+//!    pick counters with those it saw before: a pick in between means
+//!    progress, not a deadlock.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use super::shared::Shared;
+
+/// How long everything must stay asleep before it is called a deadlock.
+const GRACE: Duration = Duration::from_millis(100);
+
+/// Threads waiting in `block_on` on a runtime that detects deadlocks.
+pub(crate) static BLOCK_ON_WAITERS: AtomicUsize = AtomicUsize::new(0);
+
+impl Shared {
+    /// Whether this sleeping worker should watch for a deadlock: detection
+    /// is on, a thread waits in `block_on`, and every active worker is
+    /// asleep (invariant 1).
+    pub(crate) fn may_be_deadlocked(&self) -> bool {
+        self.detect_deadlocks()
+            && BLOCK_ON_WAITERS.load(Ordering::SeqCst) > 0
+            && self.idle.sleepers() >= self.active()
+            && self.asleep_for_good()
+    }
+
+    /// Nothing that could wake a goroutine later, other than a plain
+    /// thread: see the module docs.
+    fn asleep_for_good(&self) -> bool {
+        self.live() > 0
+            && crate::time::timer::pending() == 0
+            && crate::blocking::in_flight() == 0
+            && !self.admission_waiting()
+            && !crate::context::signals_registered()
+            && !self.has_stealable()
+            && (0..self.started()).all(|i| self.worker(i).remote.is_empty())
+    }
+
+    fn picks(&self) -> Vec<u32> {
+        (0..self.started()).map(|i| self.worker(i).picks.load(Ordering::SeqCst)).collect()
+    }
+
+    /// Sleeps the grace period and, if nothing moved (invariant 2),
+    /// reports the deadlock and ends the process.
+    pub(crate) fn watch_for_deadlock(&self) {
+        let before = self.picks();
+        std::thread::park_timeout(GRACE);
+        if self.may_be_deadlocked() && self.picks() == before {
+            eprint!("fatal error: all goroutines are asleep - deadlock!\n\n{}", crate::debug::dump());
+            std::process::exit(2);
+        }
+    }
+}

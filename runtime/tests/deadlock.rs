@@ -1,0 +1,59 @@
+//! The deadlock detector: a program whose goroutines all wait for good
+//! stops with Go's message and the dump; waits that something will end (a
+//! timer, a blocking() call) are not deadlocks. Child processes, since a
+//! deadlock ends the process.
+
+mod common;
+
+use std::time::Duration;
+
+use goroutines_runtime::{blocking, chan, spawn, Builder};
+
+#[test]
+fn a_deadlocked_program_stops_with_the_message_and_the_dump() {
+    if !common::is_child("a_deadlocked_program_stops_with_the_message_and_the_dump") {
+        let out = common::run_child("a_deadlocked_program_stops_with_the_message_and_the_dump", &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("fatal error: all goroutines are asleep - deadlock!"), "{err}");
+        assert!(err.contains("[chan receive"), "{err}");
+        assert!(err.contains("[chan send"), "{err}");
+        assert!(err.contains("deadlock.rs"), "the wait sites are named: {err}");
+        return;
+    }
+    let rt = Builder::new().max_procs(2).detect_deadlocks(true).build().unwrap();
+    rt.block_on(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let (tx2, _rx2) = chan::<u32>(0);
+        // Sends where nobody will ever receive.
+        let _h = spawn(move || tx2.send(1));
+        // Receives what nobody will ever send (tx stays alive).
+        let v = rx.recv();
+        drop(tx);
+        v
+    });
+    unreachable!("the detector ends the process");
+}
+
+#[test]
+fn waits_that_will_end_are_not_deadlocks() {
+    if !common::is_child("waits_that_will_end_are_not_deadlocks") {
+        let out = common::run_child("waits_that_will_end_are_not_deadlocks", &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        return;
+    }
+    let rt = Builder::new().max_procs(2).detect_deadlocks(true).build().unwrap();
+    let got = rt.block_on(|| {
+        // Everyone asleep, but a timer is pending.
+        goroutines_runtime::time::sleep(Duration::from_millis(400));
+        // Everyone asleep, but a blocking() call is in flight.
+        blocking(|| std::thread::sleep(Duration::from_millis(400)));
+        let (tx, rx) = chan::<u32>(0);
+        let _h = spawn(move || {
+            goroutines_runtime::time::sleep(Duration::from_millis(300));
+            tx.send(7)
+        });
+        rx.recv()
+    });
+    assert_eq!(got, Some(7));
+}
