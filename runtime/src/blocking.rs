@@ -147,10 +147,11 @@ where
             IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         };
         let call: Box<dyn FnOnce() + Send + '_> = Box::new(call);
-        // SAFETY: invariant 1. The closure borrows `done`, `result` and what
-        // `f` borrows, all in this frame or older ones; this goroutine does
-        // not leave the frame (nor unwind out of it: nothing below can
-        // panic) until `done` is set, which is the closure's last access.
+        // Invariant 1: the closure borrows `done`, `result` and what `f`
+        // borrows, all in this frame or older ones; this goroutine does not
+        // leave the frame (nor unwind out of it: nothing below can panic)
+        // until `done` is set, which is the closure's last access.
+        // SAFETY: so erasing the lifetime never lets a borrow dangle.
         let call: Call = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Call>(call) };
         IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         pool().submit(call);

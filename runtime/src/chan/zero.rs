@@ -313,11 +313,13 @@ impl<T> Channel<T> {
         for e in closed {
             e.cx.unpark();
             if e.heap {
-                // SAFETY: a select arm's heap packet, taken out with its
-                // entry and selected `Closed`: no peer paired with it, and
-                // its owner, told which arm closed, does not unregister (so
-                // does not free) it (invariant 3, waker.rs invariant 1).
-                unsafe { drop(Box::from_raw(e.packet as *mut Packet<T>)) };
+                // A select arm's heap packet, taken out with its entry and
+                // selected `Closed`: no peer paired with it, and its owner,
+                // told which arm closed, does not unregister (so does not
+                // free) it (invariant 3, waker.rs invariant 1).
+                let packet = e.packet as *mut Packet<T>;
+                // SAFETY: so we are its last user, as said just above.
+                unsafe { drop(Box::from_raw(packet)) };
             }
         }
         true
