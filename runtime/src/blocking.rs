@@ -11,8 +11,10 @@
 //!    result slot, its waiter) only before setting it. So `f` may borrow
 //!    from the goroutine's stack, as a scoped thread's closure may: the
 //!    frame outlives every use (the erased lifetime in `run`).
-//! 2. The pool is elastic and bounded: a call finds an idle thread or
-//!    starts one, up to `MAX_THREADS`; past that, calls queue. A thread
+//! 2. The pool is elastic and bounded: a thread is started whenever more
+//!    calls are queued than threads are idle, up to `MAX_THREADS`; past
+//!    that, calls queue. (Calls may wait on each other, as threads may:
+//!    one thread serving several queued calls in turn could hang them.) A thread
 //!    idle for `KEEP_ALIVE` ends.
 //! 3. The pool's lock is held only to push or pop a call and count threads;
 //!    calls run outside it.
@@ -66,7 +68,10 @@ impl Pool {
     fn submit(&'static self, call: Call) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         st.queue.push_back(call);
-        if st.idle == 0 && st.threads < MAX_THREADS {
+        // More calls waiting than idle threads to take them (an idle thread
+        // counts as idle until it wakes, so count the queue, not just
+        // whether one is idle): start one, calls may wait on each other.
+        if st.queue.len() > st.idle && st.threads < MAX_THREADS {
             st.threads += 1;
             let started = std::thread::Builder::new().name("goroutines-blocking".into()).spawn(move || self.serve());
             if started.is_err() {
@@ -131,13 +136,15 @@ where
     if !current::with_running(|g| g.is_some()) {
         return f();
     }
+    // Goroutines `f` spawns descend from ours (for a leak check).
+    let root = current::with_running(|g| g.map_or(0, |g| g.status.root()));
     let done = AtomicBool::new(false);
     let mut result: Option<std::thread::Result<T>> = None;
     let waiter = Waiter::current();
     {
         let (done, result) = (&done, &mut result);
         let call = move || {
-            let r = catch_unwind(AssertUnwindSafe(f));
+            let r = crate::goroutine::status::with_ambient_root(root, || catch_unwind(AssertUnwindSafe(f)));
             *result = Some(r);
             // Invariant 1: the last touches of the caller's frame, then the
             // flag; the wake uses our own clone of the waiter.

@@ -57,3 +57,53 @@ fn waits_that_will_end_are_not_deadlocks() {
     });
     assert_eq!(got, Some(7));
 }
+
+/// After `set_max_procs` shrinks, a worker made inactive still runs the
+/// goroutine pinned to it: busy computing, it is no deadlock.
+#[test]
+fn a_busy_inactive_worker_is_no_deadlock() {
+    if !common::is_child("a_busy_inactive_worker_is_no_deadlock") {
+        let out = common::run_child("a_busy_inactive_worker_is_no_deadlock", &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        return;
+    }
+    let rt = Builder::new().max_procs(4).detect_deadlocks(true).build().unwrap();
+    let got = rt.block_on(|| {
+        let (tx, rx) = chan::<u64>(0);
+        let (started_tx, started) = chan::<()>(0);
+        let _h = spawn(move || {
+            started_tx.send(()).unwrap();
+            let until = std::time::Instant::now() + Duration::from_millis(500);
+            let mut n = 0u64;
+            while std::time::Instant::now() < until {
+                n = n.wrapping_add(1); // computes, never parks
+            }
+            tx.send(n.max(1))
+        });
+        started.recv();
+        goroutines_runtime::set_max_procs(1);
+        rx.recv()
+    });
+    assert!(got.is_some());
+}
+
+/// Calls that wait on each other each get a thread of the pool.
+#[test]
+fn blocking_calls_that_wait_on_each_other_all_run() {
+    use std::sync::{Arc, Barrier};
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    rt.block_on(|| {
+        blocking(|| ()); // leaves an idle pool thread behind
+        let barrier = Arc::new(Barrier::new(8));
+        let wg = goroutines_runtime::WaitGroup::new();
+        for _ in 0..8 {
+            let b = barrier.clone();
+            wg.go(move || {
+                blocking(|| {
+                    b.wait();
+                })
+            });
+        }
+        wg.wait(); // hangs if the calls queue behind one thread
+    });
+}

@@ -165,7 +165,8 @@ impl Goroutine {
         r.id = next_id();
         r.spawn_site = spawn_site;
         r.runtime = runtime;
-        let (parent, root) = current::with_running(|p| p.map_or((0, 0), |p| (p.id, p.status.root())));
+        let (parent, root) =
+            current::with_running(|p| p.map_or((0, status::ambient_root()), |p| (p.id, p.status.root())));
         r.status.spawned(r.id, parent, root, spawn_site);
         // SAFETY: the caller's contract is `put`'s.
         unsafe { r.job.put(job) };

@@ -144,8 +144,26 @@ pub(crate) struct Snapshot {
 }
 
 thread_local! {
+    /// The root of ancestry of goroutines spawned by this plain thread: 0
+    /// (each is its own root), or that of the goroutine whose `blocking()`
+    /// call this thread is running.
+    static AMBIENT_ROOT: Cell<u64> = const { Cell::new(0) };
     /// Invariant 4: what the running goroutine is about to wait for.
     static PENDING: Cell<(u8, *const Location<'static>)> = const { Cell::new((0, ptr::null())) };
+}
+
+/// The root a goroutine spawned by this plain thread descends from (0:
+/// none).
+pub(crate) fn ambient_root() -> u64 {
+    AMBIENT_ROOT.try_with(|r| r.get()).unwrap_or(0)
+}
+
+/// Runs `f` with goroutines spawned by this thread descending from `root`.
+pub(crate) fn with_ambient_root<T>(root: u64, f: impl FnOnce() -> T) -> T {
+    let old = AMBIENT_ROOT.try_with(|r| r.replace(root)).unwrap_or(0);
+    let out = f();
+    let _ = AMBIENT_ROOT.try_with(|r| r.set(old));
+    out
 }
 
 /// Called by a blocking operation's entry point: if the goroutine parks
@@ -227,10 +245,16 @@ impl Status {
             _ => State::Runnable,
         };
         let wait_site = self.wait_site.load(Ordering::Relaxed);
+        let root = self.root.load(Ordering::Relaxed);
+        // A record freed and reused while we read it: skip, rather than
+        // pair one goroutine's id with another's fields.
+        if self.id.load(Ordering::Relaxed) != id {
+            return None;
+        }
         Some(Snapshot {
             id,
             parent: self.parent.load(Ordering::Relaxed),
-            root: self.root.load(Ordering::Relaxed),
+            root,
             // SAFETY: only `&'static Location`s are ever stored here.
             spawn_site: unsafe { &*site },
             state,

@@ -23,26 +23,32 @@
 //! 2. After the grace period, it checks again and compares the workers'
 //!    pick counters with those it saw before: a pick in between means
 //!    progress, not a deadlock.
+//! 3. It looks at one runtime, so it runs only while the process has one:
+//!    a second runtime's goroutines could wake this one's.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::shared::Shared;
 
 /// How long everything must stay asleep before it is called a deadlock.
 const GRACE: Duration = Duration::from_millis(100);
 
-/// Threads waiting in `block_on` on a runtime that detects deadlocks.
-pub(crate) static BLOCK_ON_WAITERS: AtomicUsize = AtomicUsize::new(0);
+/// Runtimes started in this process. With more than one, a goroutine of
+/// one may be woken by a goroutine of another, which a detector looking at
+/// its own runtime cannot see: the detector stays off (invariant 3).
+pub(crate) static RUNTIMES: AtomicUsize = AtomicUsize::new(0);
 
 impl Shared {
     /// Whether this sleeping worker should watch for a deadlock: detection
-    /// is on, a thread waits in `block_on`, and every active worker is
-    /// asleep (invariant 1).
+    /// is on, this is the process's only runtime, a thread waits in its
+    /// `block_on`, and every worker (active or not: an inactive one still
+    /// runs what is pinned to it) is asleep (invariant 1).
     pub(crate) fn may_be_deadlocked(&self) -> bool {
         self.detect_deadlocks()
-            && BLOCK_ON_WAITERS.load(Ordering::SeqCst) > 0
-            && self.idle.sleepers() >= self.active()
+            && RUNTIMES.load(Ordering::SeqCst) == 1
+            && self.block_on_waiters.load(Ordering::SeqCst) > 0
+            && (0..self.started()).all(|i| self.worker(i).sleeping.load(Ordering::SeqCst))
             && self.asleep_for_good()
     }
 
@@ -62,11 +68,22 @@ impl Shared {
         (0..self.started()).map(|i| self.worker(i).picks.load(Ordering::SeqCst)).collect()
     }
 
-    /// Sleeps the grace period and, if nothing moved (invariant 2),
-    /// reports the deadlock and ends the process.
+    /// Sleeps the grace period (all of it: a park may return early) and,
+    /// if nothing moved (invariant 2), reports the deadlock and ends the
+    /// process. Returns when something may have moved.
     pub(crate) fn watch_for_deadlock(&self) {
         let before = self.picks();
-        std::thread::park_timeout(GRACE);
+        let until = Instant::now() + GRACE;
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            std::thread::park_timeout(until - now);
+            if !self.may_be_deadlocked() || self.picks() != before {
+                return;
+            }
+        }
         if self.may_be_deadlocked() && self.picks() == before {
             eprint!("fatal error: all goroutines are asleep - deadlock!\n\n{}", crate::debug::dump());
             std::process::exit(2);

@@ -72,11 +72,6 @@ impl Idle {
         self.spinning.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
-    /// Workers listed as asleep now.
-    pub(crate) fn sleepers(&self) -> usize {
-        self.num_sleepers.load(Ordering::SeqCst)
-    }
-
     /// Announces that worker `w` is about to sleep (invariant 3, first half).
     pub(crate) fn add_sleeper(&self, w: usize) {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());

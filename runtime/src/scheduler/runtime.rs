@@ -146,6 +146,7 @@ fn start(procs: usize, config: Config) -> io::Result<Runtime> {
     crate::panic::install_hook();
     stack::overflow::install();
     let shared: &'static Shared = Box::leak(Box::new(Shared::new(config)));
+    super::deadlock::RUNTIMES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     shared.set_active(procs)?;
     Ok(Runtime { shared })
 }
@@ -243,11 +244,11 @@ impl Runtime {
         // The deadlock detector watches only while a thread waits here.
         let watched = self.shared.detect_deadlocks();
         if watched {
-            super::deadlock::BLOCK_ON_WAITERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.shared.block_on_waiters.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         let r = h.join();
         if watched {
-            super::deadlock::BLOCK_ON_WAITERS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            self.shared.block_on_waiters.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
         match r {
             Ok(v) => v,

@@ -166,6 +166,8 @@ pub struct Shared {
     pub(crate) config: Config,
     /// Whether the deadlock detector is on (deadlock.rs).
     detect_deadlocks: std::sync::atomic::AtomicBool,
+    /// Threads waiting in this runtime's `block_on` (deadlock.rs).
+    pub(crate) block_on_waiters: AtomicUsize,
 }
 
 impl Shared {
@@ -191,6 +193,7 @@ impl Shared {
             live_outside: AtomicIsize::new(0),
             records: Mutex::new(Vec::new()),
             detect_deadlocks: std::sync::atomic::AtomicBool::new(config.detect_deadlocks),
+            block_on_waiters: AtomicUsize::new(0),
             config,
         }
     }
