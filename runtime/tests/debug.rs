@@ -123,3 +123,24 @@ fn sigquit_prints_the_dump_and_the_process_goes_on() {
     tx.send(1).unwrap(); // still running
     assert_eq!(h.join().unwrap(), Some(1));
 }
+
+/// A goroutine that blocks its worker (here in `std::thread::sleep`) is
+/// reported once per spawn site, naming it and what to do, while the
+/// program goes on.
+#[test]
+fn a_goroutine_holding_its_worker_is_reported_once() {
+    if !common::is_child("a_goroutine_holding_its_worker_is_reported_once") {
+        let out = common::run_child("a_goroutine_holding_its_worker_is_reported_once", &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(err.matches("has held worker").count(), 1, "once per spawn site: {err}");
+        assert!(err.contains("debug.rs"), "names the spawn site: {err}");
+        assert!(err.contains("blocking(|| ...)"), "says what to do: {err}");
+        return;
+    }
+    let rt = goroutines_runtime::Builder::new().max_procs(2).build().unwrap();
+    for _ in 0..2 {
+        let h = rt.spawn(|| std::thread::sleep(Duration::from_millis(300)));
+        h.join().unwrap();
+    }
+}

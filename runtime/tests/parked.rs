@@ -31,7 +31,8 @@ fn thousands_of_blocked_goroutines_use_few_threads() {
     // Every one of them is now blocked in `gate.wait()`.
     assert_eq!(num_goroutines(), N);
     let threads = common::thread_count();
-    assert!(threads <= before + 2, "{threads} threads for {N} blocked goroutines (before: {before})");
+    // The runtime's own threads: 2 workers and the held-worker monitor.
+    assert!(threads <= before + 3, "{threads} threads for {N} blocked goroutines (before: {before})");
     assert!(threads < 16, "{threads} threads");
     gate.done();
     done.wait();

@@ -4,6 +4,7 @@
 
 mod deadlock;
 mod idle;
+mod monitor;
 mod runtime;
 mod shared;
 mod worker;

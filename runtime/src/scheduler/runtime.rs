@@ -5,6 +5,7 @@
 use std::io;
 use std::panic::Location;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use super::shared::{Config, PanicPolicy, Shared, MAX_PROCS};
 use super::worker;
@@ -29,6 +30,7 @@ static GLOBAL_INIT: Mutex<Option<usize>> = Mutex::new(None);
 #[derive(Debug, Clone)]
 pub struct Builder {
     detect_deadlocks: bool,
+    held_worker_warning: Option<Duration>,
     max_procs: Option<usize>,
     stack_size: Option<usize>,
     panic_policy: PanicPolicy,
@@ -47,6 +49,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             detect_deadlocks: false,
+            held_worker_warning: Some(Duration::from_millis(100)),
             max_procs: None,
             stack_size: None,
             panic_policy: PanicPolicy::Catch,
@@ -75,6 +78,15 @@ impl Builder {
     /// on for the global runtime.
     pub fn detect_deadlocks(mut self, on: bool) -> Builder {
         self.detect_deadlocks = on;
+        self
+    }
+
+    /// Warns once per spawn site, on stderr, about a goroutine that has held
+    /// its worker this long without reaching a runtime primitive (there is
+    /// no preemption: the goroutines pinned to that worker wait). Default
+    /// 100 ms; `None` turns it off.
+    pub fn held_worker_warning(mut self, after: Option<Duration>) -> Builder {
+        self.held_worker_warning = after;
         self
     }
 
@@ -115,6 +127,7 @@ impl Builder {
         };
         let config = Config {
             detect_deadlocks: self.detect_deadlocks,
+            held_worker_warning: self.held_worker_warning,
             stack_size,
             panic_policy: self.panic_policy,
             thread_name: self.thread_name,
@@ -148,6 +161,7 @@ fn start(procs: usize, config: Config) -> io::Result<Runtime> {
     let shared: &'static Shared = Box::leak(Box::new(Shared::new(config)));
     super::deadlock::RUNTIMES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     shared.set_active(procs)?;
+    super::monitor::watch(shared);
     Ok(Runtime { shared })
 }
 

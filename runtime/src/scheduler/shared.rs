@@ -72,6 +72,8 @@ pub enum PanicPolicy {
 
 pub(crate) struct Config {
     pub(crate) detect_deadlocks: bool,
+    /// After how long a goroutine holding its worker is reported (monitor.rs).
+    pub(crate) held_worker_warning: Option<std::time::Duration>,
     pub(crate) stack_size: usize,
     pub(crate) panic_policy: PanicPolicy,
     pub(crate) thread_name: String,
@@ -104,10 +106,21 @@ pub(crate) struct WorkerShared {
     /// worker has picked nothing since, so it is stuck in the spawner
     /// (Go's test before stealing `runnext`).
     pub(crate) picks: AtomicU32,
+    /// The record of the goroutine this worker resumed last (for the
+    /// held-worker monitor: records are never freed, so it stays readable).
+    pub(crate) running: AtomicPtr<Goroutine>,
     pub(crate) spawned_at: AtomicU32,
 }
 
 impl WorkerShared {
+    /// The goroutine this worker resumed last, if any.
+    pub(crate) fn running_goroutine(&self) -> Option<&'static Goroutine> {
+        let p = self.running.load(Ordering::Relaxed);
+        // SAFETY: only pointers to goroutine records are stored here, and
+        // records are never freed (goref.rs invariant 2).
+        unsafe { p.as_ref() }
+    }
+
     /// A thief takes the slot's goroutine, if the worker is stuck (see
     /// `picks`).
     pub(crate) fn steal_spawned(&self) -> Option<GoRef> {

@@ -182,6 +182,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         live: CachePadded::new(AtomicIsize::new(0)),
         spawned: AtomicPtr::new(ptr::null_mut()),
         picks: AtomicU32::new(0),
+        running: AtomicPtr::new(ptr::null_mut()),
         spawned_at: AtomicU32::new(u32::MAX),
     };
     let me: &'static WorkerShared = match shared.slot(index).set(slot) {
@@ -516,6 +517,7 @@ impl Worker {
         current::set_running(Some(&g));
         current::reset_budget();
         g.status.running();
+        self.me.running.store(&*g as *const Goroutine as *mut Goroutine, Ordering::Relaxed);
         self.in_goroutine.set(true);
         let result = co.resume(());
         self.in_goroutine.set(false);

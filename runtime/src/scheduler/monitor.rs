@@ -1,0 +1,93 @@
+//! The held-worker warning: there is no preemption, so a goroutine that
+//! runs a long time without reaching a runtime primitive (a CPU loop, a
+//! `std::thread::sleep`, std I/O, a `std::sync::Mutex`) keeps every
+//! goroutine pinned to its worker waiting. A monitor thread notices a
+//! worker that has made no pick for longer than a threshold (100 ms by
+//! default; `Builder::held_worker_warning`) and says once per spawn site,
+//! on stderr, which goroutine, where it was spawned, for how long, how many
+//! goroutines of that worker are queued behind it, and what to do.
+//!
+//! # Invariants
+//!
+//! 1. The monitor reads only atomics (each worker's `picks`, `sleeping` and
+//!    `running` record pointer; records are never freed), so it never
+//!    slows the workers; a worker's only cost is storing which record it
+//!    resumes.
+//! 2. A worker counts as held while it is awake and its `picks` stays the
+//!    same; any pick resets it. One warning per spawn site, for the life
+//!    of the process.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::shared::Shared;
+
+/// How often the monitor looks.
+const PERIOD: Duration = Duration::from_millis(10);
+
+/// The runtimes the monitor watches.
+static WATCHED: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
+
+/// Starts watching `shared` (starting the monitor thread once).
+pub(crate) fn watch(shared: &'static Shared) {
+    if shared.config.held_worker_warning.is_none() {
+        return;
+    }
+    WATCHED.lock().unwrap_or_else(|e| e.into_inner()).push(shared);
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let _ = std::thread::Builder::new().name("goroutines-monitor".into()).spawn(run);
+    });
+}
+
+/// Per worker: its picks when last seen, and since when they stand still.
+struct Seen {
+    picks: u32,
+    since: Instant,
+}
+
+fn run() {
+    let mut seen: Vec<Vec<Seen>> = Vec::new();
+    let mut warned: HashSet<(&'static str, u32, u32)> = HashSet::new();
+    loop {
+        std::thread::sleep(PERIOD);
+        let runtimes: Vec<&'static Shared> = WATCHED.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        seen.resize_with(runtimes.len(), Vec::new);
+        for (r, shared) in runtimes.iter().enumerate() {
+            let Some(threshold) = shared.config.held_worker_warning else { continue };
+            let n = shared.started();
+            let now = Instant::now();
+            seen[r].resize_with(n, || Seen { picks: 0, since: now });
+            for (w, s) in seen[r].iter_mut().enumerate() {
+                let ws = shared.worker(w);
+                let picks = ws.picks.load(Ordering::Relaxed);
+                if picks != s.picks || ws.sleeping.load(Ordering::Relaxed) {
+                    *s = Seen { picks, since: now };
+                    continue;
+                }
+                let held = now.duration_since(s.since);
+                if held < threshold {
+                    continue;
+                }
+                let Some(g) = ws.running_goroutine() else { continue };
+                let Some(snap) = g.status.snapshot() else { continue };
+                let site = snap.spawn_site;
+                if !warned.insert((site.file(), site.line(), site.column())) {
+                    continue;
+                }
+                let behind = ws.remote.len();
+                eprintln!(
+                    "goroutines: goroutine {} (spawned at {site}) has held worker {w} for {} ms without reaching a \
+                     runtime primitive; {behind} goroutine(s) woken for that worker wait behind it. There is no \
+                     preemption: run blocking calls in blocking(|| ...), use goroutines::sync::Mutex rather than \
+                     std's, and call yield_now() in long loops. (Said once per spawn site; \
+                     Builder::held_worker_warning(None) turns it off.)",
+                    snap.id,
+                    held.as_millis()
+                );
+            }
+        }
+    }
+}
