@@ -38,6 +38,18 @@ pub struct GoroutineInfo {
     pub wait_site: Option<&'static Location<'static>>,
 }
 
+impl GoroutineInfo {
+    /// What it is doing, in the words of Go's dump: its wait reason
+    /// (`chan receive`, ...), `running` or `runnable`.
+    pub fn doing(&self) -> &'static str {
+        match (self.state, self.wait_reason) {
+            (State::Waiting, Some(r)) => r.as_str(),
+            (State::Running, _) => "running",
+            _ => "runnable",
+        }
+    }
+}
+
 /// Every goroutine alive now, by id.
 pub fn goroutines() -> Vec<GoroutineInfo> {
     let now = clock::exact_ms();
@@ -78,12 +90,7 @@ pub fn goroutines() -> Vec<GoroutineInfo> {
 pub fn dump() -> String {
     let mut out = String::new();
     for g in goroutines() {
-        let what = match (g.state, g.wait_reason) {
-            (State::Waiting, Some(r)) => r.as_str(),
-            (State::Running, _) => "running",
-            _ => "runnable",
-        };
-        let _ = writeln!(out, "goroutine {} [{what}, {:.1?}]:", g.id, g.for_how_long);
+        let _ = writeln!(out, "goroutine {} [{}, {:.1?}]:", g.id, g.doing(), g.for_how_long);
         if let Some(site) = g.wait_site {
             let _ = writeln!(out, "    waiting at {site}");
         }
@@ -135,12 +142,7 @@ impl std::fmt::Display for Leaked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{} goroutine(s) outlived the code that started them:", self.goroutines.len())?;
         for g in &self.goroutines {
-            let what = match (g.state, g.wait_reason) {
-                (State::Waiting, Some(r)) => r.as_str(),
-                (State::Running, _) => "running",
-                _ => "runnable",
-            };
-            write!(f, "  goroutine {} [{what}] spawned at {}", g.id, g.spawn_site)?;
+            write!(f, "  goroutine {} [{}] spawned at {}", g.id, g.doing(), g.spawn_site)?;
             if let Some(site) = g.wait_site {
                 write!(f, ", waiting at {site}")?;
             }

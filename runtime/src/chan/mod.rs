@@ -5,6 +5,7 @@
 //! - `zero.rs`: the unbuffered flavor, a rendezvous;
 //! - `context.rs`, `waker.rs`, `token.rs`: how blocked operations wait and
 //!   are chosen (the machinery `select` shares);
+//! - `spin_lock.rs`: the lock of the wait queues;
 //! - `errors.rs`: why an operation did not complete.
 //!
 //! # Invariants

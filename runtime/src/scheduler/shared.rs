@@ -83,7 +83,8 @@ pub(crate) struct Config {
 pub(crate) struct WorkerShared {
     /// Steals unstarted goroutines from the worker's deque.
     pub(crate) stealer: Stealer<GoRef>,
-    /// Goroutines pinned to this worker, woken from other threads.
+    /// Goroutines pinned to this worker, woken from other threads, and
+    /// unstarted ones placed on it to start here (invariant 8).
     pub(crate) remote: Injector<GoRef>,
     /// The worker's thread, set by the thread itself when it starts.
     pub(crate) thread: OnceLock<Thread>,

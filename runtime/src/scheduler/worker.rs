@@ -16,7 +16,8 @@
 //! - `yielded`: its goroutines that called `yield_now`, run after everything
 //!   else this worker has (Go puts them on the global queue), so a yielding
 //!   goroutine lets new goroutines run, not only woken ones;
-//! - `WorkerShared::remote`: its pinned goroutines woken from other threads;
+//! - `WorkerShared::remote`: its pinned goroutines woken from other threads,
+//!   and unstarted goroutines placed on it (shared.rs invariant 8);
 //! - a cache of stacks.
 //!
 //! Picking order: every 61st pick looks at the injector, the deque and the
