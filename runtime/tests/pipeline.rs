@@ -111,8 +111,12 @@ fn an_abandoned_pipeline_leaves_no_goroutine_behind() {
             .filter(par(2, "filter", 3, false), |n| n % 2 == 0)
             .map(par(3, "map", 3, true), |n| n * 3)
             .finish();
-        assert_eq!(p.next(), Some(6));
-        assert_eq!(p.next(), Some(12));
+        // Stage 2 is an unordered fan-out, so which even numbers come
+        // first is not fixed; each is one of them, times 3.
+        for _ in 0..2 {
+            let v = p.next().expect("an endless source");
+            assert_eq!(v % 6, 0, "{v} is not an even number times 3");
+        }
         // Break out mid-stream.
     });
     assert_eq!(settles_to(&rt, before), before, "goroutines left behind");
