@@ -463,6 +463,8 @@ pub struct Iter<'a, T> {
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
+    // The wait site a dump shows is the user's `for` loop.
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv()
     }
@@ -483,6 +485,8 @@ pub struct IntoIter<T> {
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
+    // The wait site a dump shows is the user's `for` loop.
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv()
     }
