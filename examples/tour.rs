@@ -250,6 +250,7 @@ fn main() {
         ("loop_variable", "the loop variable gotcha, impossible with go!"),
         ("main_exits", "main returning before its goroutines"),
         ("goroutine_count", "runtime.NumGoroutine"),
+        ("debugging", "the dump, the debug page, the deadlock message"),
     ] {
         println!("  cargo run --release --example {example:<22} # {shows}");
     }

@@ -101,7 +101,9 @@
 //! }
 //! ```
 //!
-//! [`debug`] shows every goroutine (Go's dump), and under
+//! [`debug`] shows every goroutine (Go's dump, `debug::dump()`), counts
+//! for monitoring (`debug::metrics()`), and serves both with a page over
+//! HTTP on loopback (`debug::serve("127.0.0.1:6060")`); under
 //! `#[goroutines::main]` / `#[goroutines::test]` a program whose goroutines
 //! all wait for good stops with "fatal error: all goroutines are asleep -
 //! deadlock!" and the dump (it cannot see plain threads that may still

@@ -41,6 +41,11 @@ pub(crate) fn in_flight() -> usize {
     IN_FLIGHT.load(Ordering::SeqCst)
 }
 
+/// Threads in the blocking pool now, busy or idle (for `debug::metrics`).
+pub(crate) fn threads() -> usize {
+    pool().state.lock().unwrap_or_else(|e| e.into_inner()).threads
+}
+
 /// A call, its lifetime erased (invariant 1).
 type Call = Box<dyn FnOnce() + Send + 'static>;
 

@@ -107,3 +107,26 @@ fn blocking_calls_that_wait_on_each_other_all_run() {
         wg.wait(); // hangs if the calls queue behind one thread
     });
 }
+
+#[test]
+fn a_deadlock_after_the_last_timer_ended_unseen_is_found() {
+    let name = "a_deadlock_after_the_last_timer_ended_unseen_is_found";
+    if !common::is_child(name) {
+        let out = common::run_child(name, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("all goroutines are asleep - deadlock!"), "{err}");
+        return;
+    }
+    let rt = Builder::new().max_procs(2).detect_deadlocks(true).build().unwrap();
+    rt.block_on(|| {
+        // A ticker whose receiver is dropped ends at its next tick, waking
+        // nobody: the workers fell asleep while it was pending.
+        drop(goroutines_runtime::time::tick(Duration::from_millis(200)));
+        let (tx, rx) = chan::<u32>(0);
+        let v = rx.recv();
+        drop(tx);
+        v
+    });
+    unreachable!("the detector ends the process");
+}

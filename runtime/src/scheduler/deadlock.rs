@@ -25,6 +25,12 @@
 //!    progress, not a deadlock.
 //! 3. It looks at one runtime, so it runs only while the process has one:
 //!    a second runtime's goroutines could wake this one's.
+//! 4. A worker that fell asleep last while a timer was pending sleeps for
+//!    good (it had nothing to watch for). A timer that ends without waking
+//!    anyone (a dropped ticker's last tick) would leave it so: when the last
+//!    pending timer ends, the timer thread wakes the sleeping workers of
+//!    runtimes that detect deadlocks (`timers_ended`), and the last of them
+//!    to fall asleep again looks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -38,6 +44,22 @@ const GRACE: Duration = Duration::from_millis(100);
 /// one may be woken by a goroutine of another, which a detector looking at
 /// its own runtime cannot see: the detector stays off (invariant 3).
 pub(crate) static RUNTIMES: AtomicUsize = AtomicUsize::new(0);
+
+/// No timer is pending any more (invariant 4).
+pub(crate) fn timers_ended() {
+    for shared in super::runtime::all() {
+        if shared.detect_deadlocks() {
+            for i in 0..shared.started() {
+                let w = shared.worker(i);
+                if w.sleeping.load(Ordering::SeqCst) {
+                    if let Some(t) = w.thread.get() {
+                        t.unpark();
+                    }
+                }
+            }
+        }
+    }
+}
 
 impl Shared {
     /// Whether this sleeping worker should watch for a deadlock: detection

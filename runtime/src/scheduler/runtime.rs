@@ -155,11 +155,22 @@ impl Builder {
     }
 }
 
+/// Every runtime started in this process. Runtimes live as long as the
+/// process, so none leaves the list.
+static RUNTIMES: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
+
+/// Every runtime started so far (for `debug::metrics` and the deadlock
+/// detector).
+pub(crate) fn all() -> Vec<&'static Shared> {
+    RUNTIMES.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 fn start(procs: usize, config: Config) -> io::Result<Runtime> {
     crate::panic::install_hook();
     stack::overflow::install();
     let shared: &'static Shared = Box::leak(Box::new(Shared::new(config)));
     super::deadlock::RUNTIMES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    RUNTIMES.lock().unwrap_or_else(|e| e.into_inner()).push(shared);
     shared.set_active(procs)?;
     super::monitor::watch(shared);
     Ok(Runtime { shared })

@@ -44,7 +44,7 @@
 //!    shard may go negative; the sum is the count.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 
@@ -52,6 +52,7 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 use crossbeam_utils::CachePadded;
 
 use super::idle::Idle;
+use super::stats::WorkerStats;
 use super::worker;
 use crate::goroutine::{GoRef, Goroutine};
 use crate::stack::StackPool;
@@ -111,6 +112,9 @@ pub(crate) struct WorkerShared {
     /// held-worker monitor: records are never freed, so it stays readable).
     pub(crate) running: AtomicPtr<Goroutine>,
     pub(crate) spawned_at: AtomicU32,
+    /// The worker's counters for `debug::metrics()` (stats.rs), written
+    /// only by the worker, on a cache line of their own.
+    pub(crate) stats: CachePadded<WorkerStats>,
 }
 
 impl WorkerShared {
@@ -175,6 +179,9 @@ pub struct Shared {
     /// less those ended there (never: goroutines end on workers). With the
     /// workers' own counts, the number of live goroutines (invariant 6).
     live_outside: AtomicIsize,
+    /// Goroutines spawned from threads that are not this runtime's workers
+    /// (the workers count their own: stats.rs).
+    pub(crate) spawned_outside: AtomicU64,
     /// Recycled goroutine records (invariant 5).
     records: Mutex<Vec<GoRef>>,
     pub(crate) config: Config,
@@ -205,6 +212,7 @@ impl Shared {
             admission: Mutex::new(VecDeque::new()),
             admission_len: AtomicUsize::new(0),
             live_outside: AtomicIsize::new(0),
+            spawned_outside: AtomicU64::new(0),
             records: Mutex::new(Vec::new()),
             detect_deadlocks: std::sync::atomic::AtomicBool::new(config.detect_deadlocks),
             block_on_waiters: AtomicUsize::new(0),
@@ -240,6 +248,9 @@ impl Shared {
     fn count_live(&self, delta: isize) {
         if !worker::count_live(self, delta) {
             self.live_outside.fetch_add(delta, Ordering::Relaxed);
+            if delta > 0 {
+                self.spawned_outside.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 

@@ -42,6 +42,7 @@ use crossbeam_deque::{Injector, Steal, Worker as Deque};
 use crossbeam_utils::CachePadded;
 
 use super::shared::{Shared, WorkerShared};
+use super::stats::WorkerStats;
 use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
 use crate::stack::{overflow, GuardedStack};
 
@@ -134,7 +135,13 @@ pub(crate) fn current_index(shared: &Shared) -> Option<usize> {
 /// Adds `delta` to this worker's live-goroutine shard if this thread is a
 /// worker of `shared` (shared.rs invariant 6); `false` if it is not.
 pub(crate) fn count_live(shared: &Shared, delta: isize) -> bool {
-    with_worker(shared, |w| w.me.live.fetch_add(delta, Ordering::Relaxed)).is_some()
+    with_worker(shared, |w| {
+        w.me.live.fetch_add(delta, Ordering::Relaxed);
+        if delta > 0 {
+            WorkerStats::bump(&w.me.stats.spawned);
+        }
+    })
+    .is_some()
 }
 
 /// A free goroutine record from this thread's worker, refilled from the
@@ -185,6 +192,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         picks: AtomicU32::new(0),
         running: AtomicPtr::new(ptr::null_mut()),
         spawned_at: AtomicU32::new(u32::MAX),
+        stats: CachePadded::new(WorkerStats::default()),
     };
     let me: &'static WorkerShared = match shared.slot(index).set(slot) {
         Ok(()) => shared.slot(index).get().expect("just set"),
@@ -328,7 +336,10 @@ impl Worker {
             let stealer = &self.shared.worker(victim).stealer;
             loop {
                 match stealer.steal_batch_and_pop(&self.deque) {
-                    Steal::Success(g) => return Some(g),
+                    Steal::Success(g) => {
+                        WorkerStats::bump(&self.me.stats.steals);
+                        return Some(g);
+                    }
                     Steal::Empty => break,
                     Steal::Retry => {}
                 }
@@ -344,7 +355,11 @@ impl Worker {
             return None;
         }
         let n = self.shared.started();
-        (0..n).filter(|&v| v != self.index).find_map(|v| self.shared.worker(v).steal_spawned())
+        let g = (0..n).filter(|&v| v != self.index).find_map(|v| self.shared.worker(v).steal_spawned());
+        if g.is_some() {
+            WorkerStats::bump(&self.me.stats.steals);
+        }
+        g
     }
 
     fn next_rand(&self) -> u64 {
@@ -488,6 +503,7 @@ impl Worker {
                 self.shared.defer_admission(g);
                 return;
             };
+            WorkerStats::bump(&self.me.stats.stacks_in_use);
             g.set_home(self.index);
             g.guard_page.store(stack.guard().0, Ordering::Relaxed);
             *body = Body::Started(GoCoroutine::with_stack(stack, |y: &GoYielder, ()| {
@@ -520,6 +536,7 @@ impl Worker {
         g.status.running();
         self.me.running.store(&*g as *const Goroutine as *mut Goroutine, Ordering::Relaxed);
         self.in_goroutine.set(true);
+        WorkerStats::bump(&self.me.stats.switches);
         let result = co.resume(());
         self.in_goroutine.set(false);
         current::set_running(None);
@@ -527,6 +544,7 @@ impl Worker {
             // The reference we ran it with is now the park's, for its waker
             // to take over (goroutine.rs invariant 3).
             CoroutineResult::Yield(Suspend::Park) => {
+                WorkerStats::bump(&self.me.stats.parks);
                 let _ = g.into_raw();
             }
             CoroutineResult::Yield(Suspend::Yield) => {
@@ -544,6 +562,7 @@ impl Worker {
         let body = unsafe { g.body_mut() };
         if let Body::Started(co) = std::mem::replace(body, Body::Finished) {
             self.shared.stacks.release(co.into_stack(), &mut self.stacks.borrow_mut());
+            WorkerStats::drop_one(&self.me.stats.stacks_in_use);
         }
         // The cached wait context refers back to the record.
         g.clear_cached_context();

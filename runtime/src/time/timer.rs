@@ -114,6 +114,12 @@ fn run(t: &'static Timers) -> ! {
                 st.actions.insert(id, action);
             }
         }
+        if st.actions.is_empty() && st.running.is_empty() {
+            drop(st);
+            // The deadlock detector may have stopped looking while a timer
+            // was pending (scheduler/deadlock.rs invariant 4).
+            crate::scheduler::timers_ended();
+        }
     }
 }
 
