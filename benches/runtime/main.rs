@@ -1,5 +1,5 @@
 //! `cargo bench --bench runtime`: the runtime next to tokio, crossbeam-channel,
-//! rayon, parking_lot and Go.
+//! rayon, parking_lot and Go (and, with no counterpart, its goroutine dump).
 //!
 //! Each scenario runs in our crate, in tokio (multi-thread runtime), for the
 //! channel scenarios on OS threads with crossbeam-channel, for the worker
@@ -23,6 +23,7 @@ mod golang;
 mod ours;
 mod ours_chan;
 mod ours_context;
+mod ours_debug;
 mod ours_pool;
 mod ours_sync;
 mod parking_lot_rt;

@@ -2,7 +2,7 @@
 //! the runtime-core ones here, the channel and time ones in `ours_chan.rs`,
 //! the worker-pool and `pipeline!` ones in `ours_pool.rs`, the `Context`
 //! one in `ours_context.rs`, the `Mutex` and `RateLimiter` ones in
-//! `ours_sync.rs`.
+//! `ours_sync.rs`, the goroutine dump in `ours_debug.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use goroutines::{Builder, WaitGroup};
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{
-    metric, CONTEXT_CANCEL, MAP_WORKERS, MUTEX, PARK, PIPELINE_MACRO, RATE_LIMITER, SPAWN_WAIT, WORKER_POOL,
+    metric, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MUTEX, PARK, PIPELINE_MACRO, RATE_LIMITER, SPAWN_WAIT, WORKER_POOL,
     YIELD_SWITCH,
 };
 
@@ -39,6 +39,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
         WORKER_POOL | PIPELINE_MACRO | MAP_WORKERS => crate::ours_pool::run(scenario, p),
         CONTEXT_CANCEL => crate::ours_context::run(scenario, p),
         MUTEX | RATE_LIMITER => crate::ours_sync::run(scenario, p),
+        DUMP => crate::ours_debug::run(scenario, p),
         _ => crate::ours_chan::run(scenario, p),
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, MAP_WORKERS, MPMC, MUTEX, PARK, PING_PONG, PIPELINE3,
+    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MPMC, MUTEX, PARK, PING_PONG, PIPELINE3,
     PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
 };
 
@@ -141,7 +141,7 @@ const fn row(scenario: &'static str, metric: &'static str, label: &'static str, 
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 34] = [
+const ROWS: [Row; 36] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -181,6 +181,8 @@ const ROWS: [Row; 34] = [
         "rate_limiter: allow() at 100,000/s, per call",
         Unit::NsPer(fixed::ALLOW_CALLS),
     ),
+    row(DUMP, metric::DUMP_NS, "dump_20k: debug::dump(), 20k parked", Unit::Ms),
+    row(DUMP, metric::DUMP_GOROUTINES_NS, "dump_20k: debug::goroutines(), 20k parked", Unit::Ms),
 ];
 
 /// A target on our figures of one row.
@@ -215,7 +217,7 @@ const fn target(metric: &'static str, goal: Goal, text: &'static str) -> Target 
     Target { metric, goal, text }
 }
 
-const TARGETS: [Target; 28] = [
+const TARGETS: [Target; 29] = [
     target(metric::SPAWN_WAIT_NS, Goal::RatioAtMost(Impl::Go, 0.5), "spawn_wait: at most 0.5x Go"),
     target(metric::SPAWN_WAIT_NS, Goal::FasterThan(Impl::Tokio), "spawn_wait: faster than tokio"),
     target(metric::PARK_SPAWN_NS, Goal::RatioAtMost(Impl::Go, 1.0), "park_20k: spawn at most 1.0x Go"),
@@ -268,6 +270,7 @@ const TARGETS: [Target; 28] = [
         "rate_limiter: achieved rate within 1% of 1,000/s",
     ),
     target(metric::RATE_ALLOW_NS, Goal::Below(50.0), "rate_limiter: allow() at 100,000/s under 50 ns"),
+    target(metric::DUMP_NS, Goal::Below(50.0), "dump_20k: debug::dump() of 20k under 50 ms"),
 ];
 
 /// Who ours is compared with, in this order.

@@ -71,8 +71,9 @@ pub enum Processes {
 #[derive(Debug)]
 pub struct Scenario {
     pub name: &'static str,
-    /// Goroutines (spawn_wait, park_20k, sleep_20k, context_cancel), yields
-    /// per goroutine (yield_switch), round trips (ping_pong), messages in all
+    /// Goroutines (spawn_wait, park_20k, sleep_20k, context_cancel; parked
+    /// while dump_20k dumps them), yields per goroutine (yield_switch),
+    /// round trips (ping_pong), messages in all
     /// (spsc_buffered, mpmc_4x4, select4), items (pipeline3, pipeline_macro,
     /// map_workers), jobs (worker_pool), 1 ms slots (ticker_1ms), lock /
     /// increment / unlock operations in all (mutex) or tokens taken with
@@ -109,6 +110,7 @@ pub const MAP_WORKERS: &str = "map_workers";
 pub const CONTEXT_CANCEL: &str = "context_cancel";
 pub const MUTEX: &str = "mutex";
 pub const RATE_LIMITER: &str = "rate_limiter";
+pub const DUMP: &str = "dump_20k";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -135,9 +137,9 @@ pub mod fixed {
     /// pipeline_macro's buffer sweep: the capacities tried on the map
     /// stage's output (and, in a second series, on every channel).
     pub const BUFFERS: [usize; 4] = [0, 16, 64, 256];
-    /// context_cancel: how long the measuring goroutine sleeps once every
-    /// goroutine has started, so that the last of them are parked in their
-    /// select too before the clock starts.
+    /// context_cancel and dump_20k: how long the measuring goroutine sleeps
+    /// once every goroutine has started, so that the last of them are parked
+    /// (in their select, in `recv`) too before the clock starts.
     pub const SETTLE: Duration = Duration::from_millis(2);
     /// mutex's goroutines (threads), each doing n / LOCKERS lock / increment
     /// / unlock operations on the one shared counter.
@@ -190,11 +192,14 @@ const LOCKS: &[Impl] = &[Impl::Ours, Impl::ParkingLot, Impl::Go];
 /// The rate limiter, ours only: Go's (`golang.org/x/time/rate`) is not in
 /// its standard library, and benches/go builds offline, with no modules.
 const RATE: &[Impl] = &[Impl::Ours];
+/// The goroutine dump, ours only: Go's (`runtime.Stack(buf, true)`) prints
+/// every stack, a different job, and tokio has none.
+const DUMP_ONLY: &[Impl] = &[Impl::Ours];
 
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 16] = [
+pub static SCENARIOS: [Scenario; 17] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -359,6 +364,16 @@ pub static SCENARIOS: [Scenario; 16] = [
         impls: RATE,
         crossbeam_n: None,
     },
+    Scenario {
+        name: DUMP,
+        n: 20_000,
+        procs: 2,
+        runs: 5,
+        processes: SHARED,
+        timeout: Duration::from_secs(60),
+        impls: DUMP_ONLY,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -439,4 +454,8 @@ pub mod metric {
     /// rate_limiter: [`fixed::ALLOW_CALLS`](super::fixed::ALLOW_CALLS) calls
     /// of `allow()` in a tight loop.
     pub const RATE_ALLOW_NS: &str = "rate_allow_ns";
+    /// dump_20k: one `debug::dump()` while n goroutines are parked.
+    pub const DUMP_NS: &str = "dump_ns";
+    /// dump_20k: one `debug::goroutines()` at the same moment, just before.
+    pub const DUMP_GOROUTINES_NS: &str = "dump_goroutines_ns";
 }
