@@ -19,6 +19,8 @@
 //! 4. The reason and the user's line a goroutine waits at are left in a
 //!    thread-local by the blocking operation's entry point
 //!    (`#[track_caller]`, `will_wait`) and copied here only if it parks.
+//!    The worker clears the thread-local before each resume, so what one
+//!    goroutine left there unused never shows on the next.
 
 use std::cell::Cell;
 use std::panic::Location;
@@ -171,6 +173,15 @@ pub(crate) fn with_ambient_root<T>(root: u64, f: impl FnOnce() -> T) -> T {
 #[inline]
 pub(crate) fn will_wait(reason: WaitReason, site: &'static Location<'static>) {
     let _ = PENDING.try_with(|p| p.set((reason.code(), site)));
+}
+
+/// Forgets what a goroutine that ran last on this thread was about to wait
+/// for and did not (an operation that completed without parking): the
+/// worker calls it before resuming a goroutine, so that one goroutine's
+/// reason never shows on another (invariant 4).
+#[inline]
+pub(crate) fn clear_pending() {
+    let _ = PENDING.try_with(|p| p.set((WaitReason::Other.code(), ptr::null())));
 }
 
 impl Status {
