@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{goroutines, State, WaitReason};
+use super::{goroutines, GoroutineInfo, State, WaitReason};
 use crate::scheduler::stats;
 
 /// The runtime's counts at one moment, summed over every runtime in the
@@ -53,6 +53,12 @@ pub struct Metrics {
 /// The runtime's counts now. It reads every goroutine's state, so it costs
 /// about as much as [`goroutines()`].
 pub fn metrics() -> Metrics {
+    metrics_of(&goroutines())
+}
+
+/// The counts, with goroutines by state taken from `all` (one snapshot
+/// for a page that shows both).
+pub(crate) fn metrics_of(all: &[GoroutineInfo]) -> Metrics {
     let t = stats::totals();
     let mut m = Metrics {
         goroutines: t.live,
@@ -66,7 +72,7 @@ pub fn metrics() -> Metrics {
         workers: t.workers,
         ..Metrics::default()
     };
-    for g in goroutines() {
+    for g in all {
         match (g.state, g.wait_reason) {
             (State::Waiting, Some(WaitReason::Blocking)) => m.in_blocking_call += 1,
             (State::Waiting, _) => m.waiting += 1,

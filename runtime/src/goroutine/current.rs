@@ -57,7 +57,10 @@ fn suspend(g: &Goroutine, why: Suspend) {
     // SAFETY: read by the same goroutine, whose coroutine is alive since it
     // is running this very code.
     let yielder = unsafe { &**g.yielder.get() };
+    // Its wait reason, if any, stays with it (status.rs invariant 4).
+    let pending = super::status::take_pending();
     yielder.suspend(why);
+    super::status::restore_pending(pending);
 }
 
 /// Blocks the caller until a wake (or spuriously): a goroutine suspends and

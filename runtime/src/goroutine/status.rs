@@ -20,7 +20,9 @@
 //!    thread-local by the blocking operation's entry point
 //!    (`#[track_caller]`, `will_wait`) and copied here only if it parks.
 //!    The worker clears the thread-local before each resume, so what one
-//!    goroutine left there unused never shows on the next.
+//!    goroutine left there unused never shows on the next; a goroutine
+//!    that switches out (a yield inside an operation, a park it may repeat)
+//!    keeps its own on its stack across the switch and puts it back.
 
 use std::cell::Cell;
 use std::panic::Location;
@@ -151,7 +153,7 @@ thread_local! {
     /// call this thread is running.
     static AMBIENT_ROOT: Cell<u64> = const { Cell::new(0) };
     /// Invariant 4: what the running goroutine is about to wait for.
-    static PENDING: Cell<(u8, *const Location<'static>)> = const { Cell::new((0, ptr::null())) };
+    static PENDING: Cell<Pending> = const { Cell::new(NOTHING_PENDING) };
 }
 
 /// The root a goroutine spawned by this plain thread descends from (0:
@@ -175,13 +177,25 @@ pub(crate) fn will_wait(reason: WaitReason, site: &'static Location<'static>) {
     let _ = PENDING.try_with(|p| p.set((reason.code(), site)));
 }
 
-/// Forgets what a goroutine that ran last on this thread was about to wait
-/// for and did not (an operation that completed without parking): the
-/// worker calls it before resuming a goroutine, so that one goroutine's
-/// reason never shows on another (invariant 4).
+/// What this thread's running goroutine is about to wait for, if it parks.
+type Pending = (u8, *const Location<'static>);
+
+/// No operation said why: `WaitReason::Other` (its index in `ALL`), no site.
+const NOTHING_PENDING: Pending = (11, ptr::null());
+
+/// Takes what the goroutine that ran last on this thread was about to wait
+/// for, leaving nothing: the worker calls it before resuming a goroutine,
+/// so that one goroutine's reason never shows on another, and a goroutine
+/// that switches out keeps its own across the switch (invariant 4).
 #[inline]
-pub(crate) fn clear_pending() {
-    let _ = PENDING.try_with(|p| p.set((WaitReason::Other.code(), ptr::null())));
+pub(crate) fn take_pending() -> Pending {
+    PENDING.try_with(|p| p.replace(NOTHING_PENDING)).unwrap_or(NOTHING_PENDING)
+}
+
+/// Puts back what `take_pending` took (the goroutine, resumed).
+#[inline]
+pub(crate) fn restore_pending(pending: Pending) {
+    let _ = PENDING.try_with(|p| p.set(pending));
 }
 
 impl Status {
@@ -233,11 +247,12 @@ impl Status {
         self.state.store(RUNNABLE, Ordering::Relaxed);
     }
 
-    /// The goroutine parks: takes its pending reason and site.
+    /// The goroutine parks: records its pending reason and site (left in
+    /// place: a waiter woken without its turn, a Mutex's, parks again for
+    /// the same reason).
     pub(crate) fn parking(&self) {
-        let (reason, site) = PENDING
-            .try_with(|p| p.replace((WaitReason::Other.code(), ptr::null())))
-            .unwrap_or((WaitReason::Other.code(), ptr::null()));
+        let (reason, site) = take_pending();
+        restore_pending((reason, site));
         self.reason.store(reason, Ordering::Relaxed);
         self.wait_site.store(site as *mut _, Ordering::Relaxed);
         self.since_ms.store(super::clock::now_ms(), Ordering::Relaxed);
@@ -274,5 +289,16 @@ impl Status {
             wait_site: if state == State::Waiting { unsafe { wait_site.as_ref() } } else { None },
             since_ms: self.since_ms.load(Ordering::Relaxed),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WaitReason, NOTHING_PENDING};
+
+    #[test]
+    fn nothing_pending_reads_as_other() {
+        assert_eq!(WaitReason::from_code(NOTHING_PENDING.0), WaitReason::Other);
+        assert_eq!(WaitReason::Other.code(), NOTHING_PENDING.0);
     }
 }

@@ -28,9 +28,9 @@
 //! 4. A worker that fell asleep last while a timer was pending sleeps for
 //!    good (it had nothing to watch for). A timer that ends without waking
 //!    anyone (a dropped ticker's last tick) would leave it so: when the last
-//!    pending timer ends, the timer thread wakes the sleeping workers of
-//!    runtimes that detect deadlocks (`timers_ended`), and the last of them
-//!    to fall asleep again looks.
+//!    pending timer ends, the timer thread wakes one worker of a runtime
+//!    that now may be deadlocked (`timers_ended`); it falls asleep again,
+//!    last, and looks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -45,17 +45,17 @@ const GRACE: Duration = Duration::from_millis(100);
 /// its own runtime cannot see: the detector stays off (invariant 3).
 pub(crate) static RUNTIMES: AtomicUsize = AtomicUsize::new(0);
 
-/// No timer is pending any more (invariant 4).
+/// No timer is pending any more (invariant 4): if that leaves a runtime
+/// with every worker asleep and detection on, wakes one of its workers,
+/// which falls asleep again last and so looks.
 pub(crate) fn timers_ended() {
+    if RUNTIMES.load(Ordering::SeqCst) != 1 {
+        return;
+    }
     for shared in super::runtime::all() {
-        if shared.detect_deadlocks() {
-            for i in 0..shared.started() {
-                let w = shared.worker(i);
-                if w.sleeping.load(Ordering::SeqCst) {
-                    if let Some(t) = w.thread.get() {
-                        t.unpark();
-                    }
-                }
+        if shared.may_be_deadlocked() {
+            if let Some(t) = shared.worker(0).thread.get() {
+                t.unpark();
             }
         }
     }

@@ -533,7 +533,7 @@ impl Worker {
         };
         current::set_running(Some(&g));
         current::reset_budget();
-        crate::goroutine::status::clear_pending();
+        let _ = crate::goroutine::status::take_pending();
         g.status.running();
         self.me.running.store(&*g as *const Goroutine as *mut Goroutine, Ordering::Relaxed);
         self.in_goroutine.set(true);

@@ -82,8 +82,8 @@ pub(super) fn render(all: &[GoroutineInfo], m: &Metrics) -> String {
     }
     let _ = write!(
         out,
-        "</tr></table>\n<p class=\"counts\">{} spawned · {} context switches · {} parks · {} steals · \
-         {} workers · {} stacks in use, {} pooled · {} blocking threads</p>\n",
+        "</tr></table>\n<p class=\"counts\">spawned {} · context switches {} · parks {} · steals {} · \
+         workers {} · stacks in use {}, pooled {} · blocking-pool threads {}</p>\n",
         m.spawned_total,
         m.context_switches,
         m.parks,
