@@ -52,6 +52,11 @@ pub fn goroutine_id() -> u64 {
 
 /// Switches the current goroutine out with `why`. Goroutine only.
 fn suspend(g: &Goroutine, why: Suspend) {
+    // Where this goroutine's frames are, for its worker to prefetch them
+    // before resuming it (stack/prefetch.rs).
+    let frame = 0u8;
+    let sp = std::hint::black_box(&frame) as *const u8 as usize;
+    g.suspended_sp.store(sp, std::sync::atomic::Ordering::Relaxed);
     // `yielder` is written by this goroutine's own coroutine on its first
     // run, on this (home) thread, and points into that coroutine's stack.
     // SAFETY: read by the same goroutine, whose coroutine is alive since it

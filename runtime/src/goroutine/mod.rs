@@ -101,6 +101,11 @@ pub(crate) struct Goroutine {
     /// Lowest address of its stack's guard page, 0 before the first run.
     /// Read by the stack-overflow signal handler on the home thread.
     pub(crate) guard_page: AtomicUsize,
+    /// About where its stack pointer was when it last switched out (an
+    /// address in its top frame), 0 before: for its worker to prefetch
+    /// those frames before resuming it (stack/prefetch.rs). A hint,
+    /// written and read on the home thread.
+    pub(crate) suspended_sp: AtomicUsize,
     /// Its coroutine's yielder, set by the coroutine on its first run.
     /// Home thread only.
     pub(crate) yielder: UnsafeCell<*const GoYielder>,
@@ -140,6 +145,7 @@ impl Goroutine {
             park: ParkToken::new(),
             home: AtomicUsize::new(UNSTARTED),
             guard_page: AtomicUsize::new(0),
+            suspended_sp: AtomicUsize::new(0),
             yielder: UnsafeCell::new(std::ptr::null()),
             body: UnsafeCell::new(Body::Unstarted),
             job: JobSlot::empty(),
@@ -193,6 +199,7 @@ impl Goroutine {
         self.park.reset();
         *self.home.get_mut() = UNSTARTED;
         *self.guard_page.get_mut() = 0;
+        *self.suspended_sp.get_mut() = 0;
         *self.yielder.get_mut() = std::ptr::null();
         true
     }

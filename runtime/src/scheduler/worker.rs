@@ -536,6 +536,7 @@ impl Worker {
         let _ = crate::goroutine::status::take_pending();
         g.status.running();
         self.me.running.store(&*g as *const Goroutine as *mut Goroutine, Ordering::Relaxed);
+        self.prefetch_next();
         self.in_goroutine.set(true);
         WorkerStats::bump(&self.me.stats.switches);
         let result = co.resume(());
@@ -553,6 +554,16 @@ impl Worker {
                 self.yielded.borrow_mut().push_back(g)
             }
             CoroutineResult::Return(()) => self.finish(g),
+        }
+    }
+
+    /// Warms the stack of the goroutine likely to run after the one being
+    /// resumed (the head of `ready`), so that its resume does not stall on
+    /// a cold stack (stack/prefetch.rs).
+    #[inline]
+    fn prefetch_next(&self) {
+        if let Some(next) = self.ready.borrow().front() {
+            crate::stack::prefetch::frames(next.suspended_sp.load(Ordering::Relaxed));
         }
     }
 

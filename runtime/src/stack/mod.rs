@@ -4,6 +4,7 @@
 mod guarded;
 pub(crate) mod overflow;
 mod pool;
+pub(crate) mod prefetch;
 
 pub(crate) use guarded::GuardedStack;
 pub(crate) use pool::{live_stacks, stack_limit, StackPool};
