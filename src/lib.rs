@@ -132,9 +132,10 @@
 //!   be exceeded, new goroutines wait for a stack instead of failing.
 //! - **No preemption**: a goroutine runs until it blocks in a runtime
 //!   primitive, calls [`yield_now`], or ends; every 128th channel operation
-//!   (or `select`) in one run yields too, so a loop that never blocks on a
-//!   channel (a `try_recv` poll, a select fed from other workers) still lets
-//!   the goroutines beside it run. A loop that touches no channel must call
+//!   (or `select`, or `sync::Mutex` lock) in one run yields too, so a loop
+//!   that never blocks on a channel (a `try_recv` poll, a select fed from
+//!   other workers, a lock taken in a loop) still lets the goroutines beside
+//!   it run. A loop that touches no channel must call
 //!   [`yield_now`] itself. So any channel operation, `try_recv` and
 //!   `try_send` included, may switch the goroutine out: do not hold a
 //!   `std::sync::MutexGuard` or a `RefCell` borrow across one. Foreign blocking calls (`std::thread::sleep`, std

@@ -112,6 +112,31 @@ fn try_lock_and_threads() {
     assert_eq!(*m.try_lock().unwrap(), 6);
 }
 
+/// Locks spend the cooperative budget, as channel operations do: a
+/// goroutine that only takes an uncontended lock in a loop, on a one-worker
+/// runtime, still lets the goroutine pinned beside it run (here the one
+/// that ends the loop).
+#[test]
+fn a_goroutine_locking_in_a_loop_does_not_starve_its_worker() {
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let h = rt.spawn(move || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        // Spawned from this goroutine: it waits on this very worker.
+        let _stopper = spawn(move || s.store(true, Ordering::SeqCst));
+        let m = Mutex::new(0u64);
+        while !stop.load(Ordering::SeqCst) {
+            *m.lock() += 1;
+        }
+        done_tx.send(*m.lock()).unwrap();
+    });
+    // A hang guard, not a timing assertion.
+    let locks = done_rx.recv_timeout(Duration::from_secs(60)).expect("the locking goroutine starved its neighbour");
+    assert!(locks >= 1);
+    h.join().unwrap();
+}
+
 mod more {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;

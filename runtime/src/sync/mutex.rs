@@ -81,12 +81,12 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     /// Locks, waiting (the goroutine suspends) while another holds it.
+    /// Like a channel operation, it spends one unit of the goroutine's
+    /// cooperative budget first, so a loop that only locks still lets the
+    /// goroutines beside it run (it may switch the goroutine out).
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        crate::goroutine::status::will_wait(
-            crate::goroutine::status::WaitReason::Mutex,
-            std::panic::Location::caller(),
-        );
+        crate::goroutine::current::spend_budget();
         if self.state.compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
             self.lock_slow();
         }
@@ -111,7 +111,11 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     #[cold]
+    #[track_caller]
     fn lock_slow(&self) {
+        // The caller's line, for a dump (status.rs): said here, off the
+        // fast path, and before every park.
+        let site = std::panic::Location::caller();
         let mut spins = 0;
         // When this caller first parked: its wait counts from there across
         // the times it is woken and loses the race (invariant 2).
@@ -152,6 +156,7 @@ impl<T: ?Sized> Mutex<T> {
                     q.push_back(node.clone());
                 }
             }
+            crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Mutex, site);
             if node.wait() {
                 // Handed to us (invariant 2): LOCKED stayed set for us.
                 std::sync::atomic::fence(Ordering::Acquire);
