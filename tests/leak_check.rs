@@ -6,7 +6,7 @@ use std::time::Duration;
 use goroutines::prelude::*;
 
 #[goroutines::test]
-#[should_panic(expected = "outlived the code that started them")]
+#[should_panic(expected = "[chan receive] spawned at tests/leak_check.rs:13")]
 fn a_test_that_leaves_a_goroutine_behind_fails() {
     let (tx, rx) = chan::<u32>(0);
     std::mem::forget(tx); // nobody will ever send or close
