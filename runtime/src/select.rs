@@ -173,7 +173,11 @@ impl<'a> Select<'a> {
             self.rng ^= self.rng << 25;
             self.rng ^= self.rng >> 27;
             let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            self.order.swap(i, (r % (i as u64 + 1)) as usize);
+            // An index below i + 1 from the high 32 bits by a multiply and a
+            // shift (Lemire's reduction, Go's cheaprandn), not a division:
+            // the bias is at most (i + 1) / 2^32.
+            let j = ((r >> 32) * (i as u64 + 1)) >> 32;
+            self.order.swap(i, j as usize);
         }
     }
 
