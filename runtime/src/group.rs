@@ -145,6 +145,7 @@ impl<E: Send + 'static> Group<E> {
 
     /// Waits for every member, cancels the group's context, and returns the
     /// first error. If a member panicked, resumes that panic here.
+    #[track_caller]
     pub fn wait(self) -> Result<(), E> {
         self.wg.wait();
         self.shared.cancel.cancel();

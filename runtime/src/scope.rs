@@ -61,6 +61,7 @@ pub struct Scope<'scope, 'env: 'scope> {
 /// });
 /// assert_eq!(counts, [0, 10, 20, 30]);
 /// ```
+#[track_caller]
 pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,

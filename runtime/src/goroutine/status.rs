@@ -118,6 +118,10 @@ impl WaitReason {
     }
 }
 
+// `ALL` lists every variant in declaration order, `Other` last, so that
+// `code` can be a cast and `from_code` an index.
+const _: () = assert!(WaitReason::ALL.len() == WaitReason::Other as usize + 1);
+
 const RUNNABLE: u8 = 0;
 const RUNNING: u8 = 1;
 const WAITING: u8 = 2;

@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use super::queue::{Node, Queue};
+use crate::goroutine::status::WaitReason;
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
@@ -86,15 +87,24 @@ impl<T: ?Sized> Mutex<T> {
     /// goroutines beside it run (it may switch the goroutine out).
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.lock_for(WaitReason::Mutex)
+    }
+
+    /// `lock`, showing `reason` in a dump while it waits (`Once` waits on
+    /// its Mutex as `sync.Once.Do`).
+    #[track_caller]
+    pub(crate) fn lock_for(&self, reason: WaitReason) -> MutexGuard<'_, T> {
         crate::goroutine::current::spend_budget();
         if self.state.compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            self.lock_slow();
+            self.lock_slow(reason);
         }
         MutexGuard { mutex: self }
     }
 
-    /// Locks if nobody holds it now.
+    /// Locks if nobody holds it now. Spends the cooperative budget as
+    /// `lock` does, so a loop polling `try_lock` lets the holder run.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        crate::goroutine::current::spend_budget();
         let mut s = self.state.load(Ordering::Relaxed);
         while s & LOCKED == 0 {
             match self.state.compare_exchange_weak(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed) {
@@ -112,7 +122,7 @@ impl<T: ?Sized> Mutex<T> {
 
     #[cold]
     #[track_caller]
-    fn lock_slow(&self) {
+    fn lock_slow(&self, reason: WaitReason) {
         // The caller's line, for a dump (status.rs): said here, off the
         // fast path, and before every park.
         let site = std::panic::Location::caller();
@@ -156,7 +166,7 @@ impl<T: ?Sized> Mutex<T> {
                     q.push_back(node.clone());
                 }
             }
-            crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Mutex, site);
+            crate::goroutine::status::will_wait(reason, site);
             if node.wait() {
                 // Handed to us (invariant 2): LOCKED stayed set for us.
                 std::sync::atomic::fence(Ordering::Acquire);

@@ -42,11 +42,10 @@ impl Once {
     /// Runs `f` if no call has run yet; waits while another call runs.
     #[track_caller]
     pub fn call_once(&self, f: impl FnOnce()) {
-        crate::goroutine::status::will_wait(crate::goroutine::status::WaitReason::Once, std::panic::Location::caller());
         if self.done.load(Ordering::Acquire) {
             return;
         }
-        let _g = self.lock.lock();
+        let _g = self.lock.lock_for(crate::goroutine::status::WaitReason::Once);
         if self.done.load(Ordering::Relaxed) {
             return;
         }

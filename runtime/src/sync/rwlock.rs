@@ -86,6 +86,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Shared access, waiting while a writer holds or waits for it.
     #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        crate::goroutine::current::spend_budget();
         crate::goroutine::status::will_wait(
             crate::goroutine::status::WaitReason::RwLock,
             std::panic::Location::caller(),
@@ -107,6 +108,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Exclusive access, waiting while anyone holds it.
     #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::goroutine::current::spend_budget();
         crate::goroutine::status::will_wait(
             crate::goroutine::status::WaitReason::RwLock,
             std::panic::Location::caller(),
@@ -127,6 +129,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Shared access if it is free of writers now.
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+        crate::goroutine::current::spend_budget();
         let mut st = self.lock_state();
         (!st.writer && st.waiters.is_empty()).then(|| {
             st.readers += 1;
@@ -136,6 +139,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Exclusive access if nobody holds it now.
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+        crate::goroutine::current::spend_budget();
         let mut st = self.lock_state();
         (!st.writer && st.readers == 0 && st.waiters.is_empty()).then(|| {
             st.writer = true;

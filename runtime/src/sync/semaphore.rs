@@ -67,6 +67,7 @@ impl Semaphore {
     /// If `k` exceeds the semaphore's capacity (invariant 2).
     #[track_caller]
     pub fn acquire_many(&self, k: usize) -> Permit<'_> {
+        crate::goroutine::current::spend_budget();
         crate::goroutine::status::will_wait(
             crate::goroutine::status::WaitReason::Semaphore,
             std::panic::Location::caller(),
@@ -98,6 +99,7 @@ impl Semaphore {
 
     /// `k` permits if they are free now (and nobody waits before us).
     pub fn try_acquire_many(&self, k: usize) -> Option<Permit<'_>> {
+        crate::goroutine::current::spend_budget();
         let mut st = self.lock();
         (st.waiters.is_empty() && st.available >= k).then(|| {
             st.available -= k;

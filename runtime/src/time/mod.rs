@@ -154,6 +154,7 @@ impl Ticker {
     }
 
     /// Waits for the next tick.
+    #[track_caller]
     pub fn recv(&self) -> Option<Instant> {
         self.rx.recv()
     }
@@ -203,6 +204,7 @@ impl Timer {
     }
 
     /// Waits for the timer to fire.
+    #[track_caller]
     pub fn recv(&self) -> Option<Instant> {
         self.rx.recv()
     }
