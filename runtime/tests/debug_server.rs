@@ -199,6 +199,45 @@ fn clients_that_never_finish_or_never_read_hold_nobody_else() {
 }
 
 #[test]
+fn a_reply_arrives_whole_though_the_client_sent_more_than_the_request() {
+    // A dump of some size, so that the reply is still being sent when the
+    // server closes.
+    let (tx, rx) = chan::<u32>(0);
+    let parked: Vec<_> = (0..2_000)
+        .map(|_| {
+            let rx = rx.clone();
+            spawn(move || rx.recv())
+        })
+        .collect();
+    let server = debug::serve("127.0.0.1:0").expect("serve");
+    let mut conn = TcpStream::connect(server.local_addr()).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    // The request; then, once the server has read it, bytes it never reads
+    // as a request; then the reply is read late, once the server is done
+    // writing and closing. A close with those bytes unread would reset the
+    // connection, and the part of the reply not yet read would be lost.
+    conn.write_all(b"GET /debug/goroutines HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = conn.write_all(&[b'x'; 4096]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply).expect("the reply, then a clean close");
+    let reply = String::from_utf8_lossy(&reply);
+    let (head, body) = reply.split_once("\r\n\r\n").expect("a head and a body");
+    let declared: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a Content-Length");
+    assert_eq!(body.len(), declared, "the whole body arrived");
+    server.stop();
+    drop(tx);
+    for h in parked {
+        assert_eq!(h.join().unwrap(), None);
+    }
+}
+
+#[test]
 fn serve_on_an_address_in_use_is_an_err() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let err = debug::serve(taken.local_addr().unwrap()).expect_err("the port is taken");

@@ -50,7 +50,11 @@ pub fn goroutine_id() -> u64 {
     with_running(|g| g.map_or(0, |g| g.id))
 }
 
-/// Switches the current goroutine out with `why`. Goroutine only.
+/// Switches the current goroutine out with `why`. Goroutine only. Never
+/// inlined: the address of its local `frame` is then a fixed, small
+/// distance above the stack pointer the switch saves, which the prefetch
+/// of its worker relies on (stack/prefetch.rs).
+#[inline(never)]
 fn suspend(g: &Goroutine, why: Suspend) {
     // Where this goroutine's frames are, for its worker to prefetch them
     // before resuming it (stack/prefetch.rs).
@@ -112,10 +116,14 @@ pub(crate) fn reset_budget() {
     BUDGET_LEFT.with(|b| b.set(BUDGET));
 }
 
-/// Spends one unit of the running goroutine's budget: a channel operation
-/// completed (or failed without blocking). When the budget is spent, the
-/// goroutine yields, behind everything else its worker has to run. Call
-/// only where the caller holds no reservation or lock a peer may wait on.
+/// Spends one unit of the running goroutine's budget: a channel or `sync`
+/// operation is starting. When the budget is spent, the goroutine yields,
+/// behind everything else its worker has to run. The user-facing entry
+/// points (channel operations, select, the `sync` locks and their `try_`
+/// forms) call it first. Call it only where the caller holds no runtime
+/// spin lock, std lock or channel reservation: a peer spins or blocks its
+/// thread on those. A goroutine-aware lock the user holds is fine: its
+/// peers park, and the yield only lengthens the critical section.
 #[inline]
 pub(crate) fn spend_budget() {
     let spent = BUDGET_LEFT.with(|b| {
