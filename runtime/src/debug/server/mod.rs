@@ -55,8 +55,8 @@ impl std::fmt::Debug for DebugServer {
 /// too: none is taken), and a request addressed to a name that is not
 /// loopback (its `Host`: a web page using DNS rebinding) a 403; none
 /// disturbs the program. Each connection carries one request and has its
-/// own thread (16 at most), with 10 s timeouts on reads and writes, so a
-/// slow or silent client holds nobody else. The server answers from
+/// own thread (16 at most; past that, a 503) and 30 s to live, so a slow
+/// or silent client holds nobody else for long. The server answers from
 /// threads of its own, so it answers even when every worker is held or
 /// every goroutine is stuck.
 ///
