@@ -3,7 +3,7 @@
 //! same way.
 //!
 //! A context is a node in a tree. A node made by `with_cancel`,
-//! `with_deadline` or `with_timeout` can be cancelled (it has a [`Canceller`]
+//! `with_deadline` or `with_timeout` can be cancelled (it has a `Canceller`
 //! part); `background()` and `with_value` nodes share the cancellation of
 //! their nearest cancellable ancestor, as in Go.
 //!

@@ -49,7 +49,7 @@ impl std::fmt::Debug for DebugServer {
 /// | `/` | a page grouping goroutines by state and spawn site, refreshing itself |
 /// | `/debug/goroutines` | the dump, as [`dump()`] writes it |
 /// | `/debug/goroutines?format=json` | the same, as JSON |
-/// | `/debug/metrics` | [`metrics()`] in Prometheus's text format |
+/// | `/debug/metrics` | [`metrics()`](super::metrics) in Prometheus's text format |
 ///
 /// Anything else gets a 404, a malformed request a 400 (a request body
 /// too: none is taken), and a request addressed to a name that is not
