@@ -19,23 +19,18 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-use super::shared::Shared;
 
 /// How often the monitor looks.
 const PERIOD: Duration = Duration::from_millis(10);
 
-/// The runtimes the monitor watches.
-static WATCHED: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
-
-/// Starts watching `shared` (starting the monitor thread once).
-pub(crate) fn watch(shared: &'static Shared) {
+/// Starts the monitor thread once a runtime that wants the warning exists;
+/// it watches every such runtime (`runtime::all`).
+pub(crate) fn watch(shared: &'static super::Shared) {
     if shared.config.held_worker_warning.is_none() {
         return;
     }
-    WATCHED.lock().unwrap_or_else(|e| e.into_inner()).push(shared);
     static STARTED: OnceLock<()> = OnceLock::new();
     STARTED.get_or_init(|| {
         let _ = std::thread::Builder::new().name("goroutines-monitor".into()).spawn(run);
@@ -53,7 +48,7 @@ fn run() {
     let mut warned: HashSet<(&'static str, u32, u32)> = HashSet::new();
     loop {
         std::thread::sleep(PERIOD);
-        let runtimes: Vec<&'static Shared> = WATCHED.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let runtimes = super::runtime::all();
         seen.resize_with(runtimes.len(), Vec::new);
         for (r, shared) in runtimes.iter().enumerate() {
             let Some(threshold) = shared.config.held_worker_warning else { continue };
