@@ -32,7 +32,7 @@
 //!    that now may be deadlocked (`timers_ended`); it falls asleep again,
 //!    last, and looks.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::shared::Shared;
@@ -40,16 +40,11 @@ use super::shared::Shared;
 /// How long everything must stay asleep before it is called a deadlock.
 const GRACE: Duration = Duration::from_millis(100);
 
-/// Runtimes started in this process. With more than one, a goroutine of
-/// one may be woken by a goroutine of another, which a detector looking at
-/// its own runtime cannot see: the detector stays off (invariant 3).
-pub(crate) static RUNTIMES: AtomicUsize = AtomicUsize::new(0);
-
 /// No timer is pending any more (invariant 4): if that leaves a runtime
 /// with every worker asleep and detection on, wakes one of its workers,
 /// which falls asleep again last and so looks.
 pub(crate) fn timers_ended() {
-    if RUNTIMES.load(Ordering::SeqCst) != 1 {
+    if super::runtime::count() != 1 {
         return;
     }
     for shared in super::runtime::all() {
@@ -68,7 +63,7 @@ impl Shared {
     /// runs what is pinned to it) is asleep (invariant 1).
     pub(crate) fn may_be_deadlocked(&self) -> bool {
         self.detect_deadlocks()
-            && RUNTIMES.load(Ordering::SeqCst) == 1
+            && super::runtime::count() == 1
             && self.block_on_waiters.load(Ordering::SeqCst) > 0
             && (0..self.started()).all(|i| self.worker(i).sleeping.load(Ordering::SeqCst))
             && self.asleep_for_good()

@@ -159,18 +159,30 @@ impl Builder {
 /// process, so none leaves the list.
 static RUNTIMES: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
 
-/// Every runtime started so far (for `debug::metrics` and the deadlock
-/// detector).
+/// `RUNTIMES.len()`, readable without the lock (the deadlock detector
+/// asks on the way to sleep).
+static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Every runtime started so far (for `debug::metrics`, the held-worker
+/// monitor and the deadlock detector).
 pub(crate) fn all() -> Vec<&'static Shared> {
     RUNTIMES.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// How many runtimes this process has started.
+pub(crate) fn count() -> usize {
+    COUNT.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 fn start(procs: usize, config: Config) -> io::Result<Runtime> {
     crate::panic::install_hook();
     stack::overflow::install();
     let shared: &'static Shared = Box::leak(Box::new(Shared::new(config)));
-    super::deadlock::RUNTIMES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    RUNTIMES.lock().unwrap_or_else(|e| e.into_inner()).push(shared);
+    {
+        let mut all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
+        all.push(shared);
+        COUNT.store(all.len(), std::sync::atomic::Ordering::SeqCst);
+    }
     shared.set_active(procs)?;
     super::monitor::watch(shared);
     Ok(Runtime { shared })
