@@ -64,14 +64,16 @@ fn holding_the_lock_across_a_channel_wait_stops_no_other_goroutine() {
 fn a_waiter_is_not_starved_by_a_barging_loop() {
     let rt = Builder::new().max_procs(2).build().unwrap();
     let m = Arc::new(Mutex::new(()));
+    let hogging = Arc::new(AtomicBool::new(false));
     let got_it = Arc::new(AtomicBool::new(false));
     let hog = {
-        let (m, got_it) = (m.clone(), got_it.clone());
+        let (m, hogging, got_it) = (m.clone(), hogging.clone(), got_it.clone());
         rt.spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(60); // hang guard
             let mut rounds = 0u64;
             while !got_it.load(Ordering::SeqCst) && Instant::now() < deadline {
                 let _g = m.lock();
+                hogging.store(true, Ordering::SeqCst);
                 rounds += 1;
                 if rounds % 1024 == 0 {
                     goroutines_runtime::yield_now(); // in case the waiter shares our worker
@@ -81,9 +83,13 @@ fn a_waiter_is_not_starved_by_a_barging_loop() {
         })
     };
     let waiter = {
-        let (m, got_it) = (m.clone(), got_it.clone());
+        let (m, hogging, got_it) = (m.clone(), hogging.clone(), got_it.clone());
         rt.spawn(move || {
-            std::thread::sleep(Duration::from_millis(2)); // let the hog start
+            // Until the hog runs (wherever the two started).
+            let deadline = Instant::now() + Duration::from_secs(60); // hang guard
+            while !hogging.load(Ordering::SeqCst) && Instant::now() < deadline {
+                goroutines_runtime::yield_now();
+            }
             drop(m.lock());
             got_it.store(true, Ordering::SeqCst);
         })
