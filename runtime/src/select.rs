@@ -25,6 +25,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::chan::before_park::BeforePark;
 use crate::chan::context::{Context, Selected};
 use crate::chan::token::Token;
 use crate::chan::waker::Key;
@@ -191,6 +192,7 @@ impl<'a> Select<'a> {
         // Before any reservation (chan/mod.rs invariant 3).
         crate::goroutine::current::spend_budget();
         let mut token = Token::default();
+        let mut before_park = BeforePark::default();
         loop {
             // Pass 1.
             if let Some(i) = self.try_pass(&mut token) {
@@ -198,6 +200,10 @@ impl<'a> Select<'a> {
             }
             if !block || deadline.is_some_and(|d| Instant::now() >= d) {
                 return None;
+            }
+            // Look again a little before registering (chan/before_park.rs).
+            if before_park.yield_again() {
+                continue;
             }
             // Pass 2: register in a random order too.
             let cx = Context::acquire();

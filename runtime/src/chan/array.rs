@@ -13,8 +13,8 @@
 //!    on `head`), writes (reads) the message, then stores the slot's next
 //!    stamp with Release; the other side loads stamps with Acquire, so a
 //!    message is fully written before it can be read.
-//! 3. Blocking: a sender that finds the ring full (after a few yields:
-//!    `YIELDS_BEFORE_PARK`) registers in `senders` and re-checks before it
+//! 3. Blocking: a sender that finds the ring full (after looking again
+//!    a few times: before_park.rs) registers in `senders` and re-checks before it
 //!    parks; every receive notifies `senders` after
 //!    freeing its slot (and vice versa), SeqCst on both sides (waker.rs
 //!    invariant 2), so no wake-up is lost. Closing marks `tail` and wakes
@@ -27,33 +27,11 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
+use super::before_park::BeforePark;
 use super::context::{backoff, Context, Selected};
 use super::token::Token;
 use super::waker::SyncWaker;
 use super::TryError;
-
-/// Times a blocked send (receive) yields, looking again after each, before
-/// it parks. A ring that is full because its receiver runs on another
-/// worker usually has room again within a message's time; a park there
-/// would cost the receiver a wake-up per message (a remote queue push,
-/// often a futex call) for as long as the ring stays full. Measured on
-/// select4 (4 producers filling buffered rings, one selecting receiver;
-/// time against parking at once, 8 rounds): 2 yields 0.89x, 4 0.84x,
-/// 8 0.74x, 16 0.66x; mpmc_4x4 0.97-0.98x for each. 8 keeps the burn of a
-/// goroutine that must really wait to a few hundred nanoseconds.
-const YIELDS_BEFORE_PARK: u32 = 8;
-
-/// Whether to yield and look again rather than park (see
-/// `YIELDS_BEFORE_PARK`). A yield lets the goroutines of this worker run
-/// first, the other side among them if it is here.
-fn yield_before_park(yields: &mut u32) -> bool {
-    if cfg!(loom) || *yields >= YIELDS_BEFORE_PARK {
-        return false;
-    }
-    *yields += 1;
-    crate::yield_now();
-    true
-}
 
 struct Slot<T> {
     /// Invariant 1.
@@ -239,7 +217,7 @@ impl<T> Channel<T> {
     /// Blocking send (invariant 3); `deadline` for `send_timeout`.
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
         let token = &mut Token::default();
-        let mut yields = 0;
+        let mut before_park = BeforePark::default();
         loop {
             if self.start_send(token) {
                 // SAFETY: reserved just above.
@@ -248,7 +226,7 @@ impl<T> Channel<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(TryError::Full(msg));
             }
-            if yield_before_park(&mut yields) {
+            if before_park.yield_again() {
                 continue;
             }
             let cx = Context::acquire();
@@ -269,7 +247,7 @@ impl<T> Channel<T> {
     /// drained, `Err(Full)` (meaning: timed out) at `deadline`.
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
         let token = &mut Token::default();
-        let mut yields = 0;
+        let mut before_park = BeforePark::default();
         loop {
             if self.start_recv(token) {
                 // SAFETY: reserved just above.
@@ -278,7 +256,7 @@ impl<T> Channel<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(TryError::Full(()));
             }
-            if yield_before_park(&mut yields) {
+            if before_park.yield_again() {
                 continue;
             }
             let cx = Context::acquire();

@@ -22,6 +22,7 @@
 //!    before it reserves anything, so the goroutines pinned beside it run.
 
 mod array;
+pub(crate) mod before_park;
 pub(crate) mod context;
 mod errors;
 mod spin_lock;

@@ -15,3 +15,4 @@ pub(crate) use runtime::{current_or_global, spawn_at, spawn_spread_at};
 pub use runtime::{max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, Runtime};
 pub(crate) use shared::Shared;
 pub use shared::{PanicPolicy, MAX_PROCS};
+pub(crate) use worker::queued_here;

@@ -127,6 +127,21 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
     }
 }
 
+/// Goroutines queued to run on this thread's worker (0 off a worker): for
+/// a goroutine deciding whether a yield would come back soon
+/// (chan/before_park.rs).
+pub(crate) fn queued_here() -> usize {
+    current_shared()
+        .and_then(|shared| {
+            with_worker(shared, |w| {
+                let local = w.ready.try_borrow().map_or(usize::MAX / 4, |q| q.len())
+                    + w.yielded.try_borrow().map_or(usize::MAX / 4, |q| q.len());
+                local + w.deque.len() + w.me.remote.len()
+            })
+        })
+        .unwrap_or(0)
+}
+
 /// The index of this thread's worker, if it is one of `shared`'s.
 pub(crate) fn current_index(shared: &Shared) -> Option<usize> {
     with_worker(shared, |w| w.index)
