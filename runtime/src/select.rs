@@ -7,7 +7,9 @@
 //! 1. **Try**: in a random order, ask each arm to reserve its operation
 //!    (`start_send` / `start_recv`); the first that can wins. The random
 //!    order is what makes the choice among ready arms uniform.
-//! 2. **Register**: otherwise, make one `Context` and register every arm
+//! 2. **Register**: otherwise (after looking again a few times, yielding,
+//!    if an arm is buffered: `chan/before_park.rs`), make one `Context` and
+//!    register every arm
 //!    with it in its channel's wait queue; if an arm turns out ready while
 //!    registering, abort the wait.
 //! 3. **Park** until a channel selects one arm by the context's single
@@ -43,6 +45,8 @@ trait Arm {
     fn unregister(&self, key: Key);
     fn accept(&self, token: &mut Token, cx: &Context) -> bool;
     fn is_ready(&self) -> bool;
+    /// Whether its channel is buffered (chan/before_park.rs).
+    fn is_buffered(&self) -> bool;
 }
 
 // A receiver is a receive arm, a sender a send arm: the arm is a plain
@@ -63,6 +67,9 @@ impl<T> Arm for Receiver<T> {
     fn is_ready(&self) -> bool {
         self.shared.is_ready_recv()
     }
+    fn is_buffered(&self) -> bool {
+        self.shared.is_buffered()
+    }
 }
 
 impl<T> Arm for Sender<T> {
@@ -80,6 +87,9 @@ impl<T> Arm for Sender<T> {
     }
     fn is_ready(&self) -> bool {
         self.shared.is_ready_send()
+    }
+    fn is_buffered(&self) -> bool {
+        self.shared.is_buffered()
     }
 }
 
@@ -182,6 +192,11 @@ impl<'a> Select<'a> {
         }
     }
 
+    /// Whether some arm's channel is buffered.
+    fn any_buffered(&self) -> bool {
+        self.arms.iter().any(|(arm, _)| arm.is_buffered())
+    }
+
     fn try_pass(&mut self, token: &mut Token) -> Option<usize> {
         self.shuffle();
         let arms = &self.arms;
@@ -201,8 +216,10 @@ impl<'a> Select<'a> {
             if !block || deadline.is_some_and(|d| Instant::now() >= d) {
                 return None;
             }
-            // Look again a little before registering (chan/before_park.rs).
-            if before_park.yield_again() {
+            // Look again a little before registering, if a buffered arm
+            // may get room or a value meanwhile (chan/before_park.rs; two
+            // unbuffered selects must register to meet at all).
+            if self.any_buffered() && before_park.yield_again() {
                 continue;
             }
             // Pass 2: register in a random order too.

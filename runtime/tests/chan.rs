@@ -272,3 +272,26 @@ fn a_goroutine_polling_a_channel_does_not_starve_its_worker() {
     assert!(polls >= 1);
     h.join().unwrap();
 }
+
+/// A blocked buffered operation looks again a few times before it parks
+/// (chan/before_park.rs); deadlines shorter than that looking, and a close
+/// during it, are still honoured, in a goroutine and on one worker.
+#[test]
+fn a_buffered_operation_looking_again_honours_deadlines_and_close() {
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let outcome = rt.block_on(|| {
+        let (tx, rx) = chan::<u32>(1);
+        let short = Duration::from_nanos(1);
+        let recv_timed_out = rx.recv_timeout(short) == Err(RecvTimeoutError::Timeout);
+        tx.send(1).unwrap();
+        let send_timed_out = tx.send_timeout(2, short) == Err(SendTimeoutError::Timeout(2));
+        assert_eq!(rx.recv(), Some(1));
+        // A receiver looking again while another goroutine of its worker
+        // closes the channel.
+        let closer = spawn(move || drop(tx));
+        let after_close = rx.recv();
+        closer.join().unwrap();
+        (recv_timed_out, send_timed_out, after_close)
+    });
+    assert_eq!(outcome, (true, true, None));
+}

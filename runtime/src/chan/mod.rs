@@ -5,6 +5,8 @@
 //! - `zero.rs`: the unbuffered flavor, a rendezvous;
 //! - `context.rs`, `waker.rs`, `token.rs`: how blocked operations wait and
 //!   are chosen (the machinery `select` shares);
+//! - `before_park.rs`: a blocked buffered operation (or select) looks again
+//!   a few times, yielding, before it parks;
 //! - `spin_lock.rs`: the lock of the wait queues;
 //! - `errors.rs`: why an operation did not complete.
 //!
@@ -227,6 +229,12 @@ impl<T> Shared<T> {
             Flavor::Array(c) => !c.is_full() || c.is_closed(),
             Flavor::Zero(c) => c.is_ready_send(),
         }
+    }
+
+    /// Whether the channel has a buffer (whose room or values a yield may
+    /// bring: chan/before_park.rs).
+    pub(crate) fn is_buffered(&self) -> bool {
+        matches!(self.flavor, Flavor::Array(_))
     }
 
     pub(crate) fn is_ready_recv(&self) -> bool {

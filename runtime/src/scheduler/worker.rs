@@ -13,7 +13,9 @@
 //! - `ready`: its started (pinned) goroutines woken on this thread, and
 //!   goroutines admitted to a stack this worker just freed (they start here,
 //!   on that stack);
-//! - `yielded`: its goroutines that called `yield_now`, run after everything
+//! - `yielded`: its goroutines that yielded (`yield_now`, a spent
+//!   cooperative budget, a blocked operation looking again before it parks:
+//!   chan/before_park.rs), run after everything
 //!   else this worker has (Go puts them on the global queue), so a yielding
 //!   goroutine lets new goroutines run, not only woken ones;
 //! - `WorkerShared::remote`: its pinned goroutines woken from other threads,
@@ -129,7 +131,10 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
 
 /// Goroutines queued to run on this thread's worker (0 off a worker): for
 /// a goroutine deciding whether a yield would come back soon
-/// (chan/before_park.rs).
+/// (chan/before_park.rs). Counts `ready`, `yielded`, the deque and the
+/// remote queue, not `runnext` or the `spawned` slot. The worker holds no
+/// borrow of its queues while a goroutine runs, so the `try_borrow`s
+/// succeed; were one to fail, the count says "busy".
 pub(crate) fn queued_here() -> usize {
     current_shared()
         .and_then(|shared| {
