@@ -258,8 +258,7 @@ impl Status {
     /// place: a waiter woken without its turn, a Mutex's, parks again for
     /// the same reason).
     pub(crate) fn parking(&self) {
-        let (reason, site) = take_pending();
-        restore_pending((reason, site));
+        let (reason, site) = PENDING.try_with(|p| p.get()).unwrap_or(NOTHING_PENDING);
         self.reason.store(reason, Ordering::Relaxed);
         self.wait_site.store(site as *mut _, Ordering::Relaxed);
         self.since_ms.store(super::clock::now_ms(), Ordering::Relaxed);
