@@ -249,3 +249,17 @@ mod more {
         assert_eq!(made.load(Ordering::SeqCst), 1, "the second get reused the first value");
     }
 }
+
+/// The guards are `Send`/`Sync` exactly where a `&mut T`/`&T` is; the
+/// cases where they must not be (`Cell` data) are compile-fail cases in
+/// `tests/ui/sync-*-guard-of-cell-is-not-sync.rs`.
+#[test]
+fn guards_are_shareable_when_their_data_is() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<goroutines_runtime::sync::MutexGuard<'static, u64>>();
+    send_sync::<goroutines_runtime::sync::RwLockReadGuard<'static, u64>>();
+    send_sync::<goroutines_runtime::sync::RwLockWriteGuard<'static, u64>>();
+    send_sync::<goroutines_runtime::sync::Permit<'static>>();
+    send::<goroutines_runtime::sync::MutexGuard<'static, std::cell::Cell<u64>>>();
+}

@@ -24,6 +24,7 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -66,6 +67,13 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
+    /// The guard is a `&mut T` to whoever holds it, so it is `Sync` only
+    /// when `T` is (std's guard is too): `&Mutex<T>` alone would make it
+    /// `Sync` for any `T: Send`, and two threads could then reach a
+    /// `Cell` through one `&MutexGuard` at once. `Send` stays as
+    /// `&mut T`'s: a guard may be dropped on another thread, since the
+    /// lock has no owning thread.
+    _access: PhantomData<&'a mut T>,
 }
 
 impl<T> Mutex<T> {
@@ -98,7 +106,7 @@ impl<T: ?Sized> Mutex<T> {
         if self.state.compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
             self.lock_slow(reason);
         }
-        MutexGuard { mutex: self }
+        MutexGuard { mutex: self, _access: PhantomData }
     }
 
     /// Locks if nobody holds it now. Spends the cooperative budget as
@@ -108,7 +116,7 @@ impl<T: ?Sized> Mutex<T> {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & LOCKED == 0 {
             match self.state.compare_exchange_weak(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => return Some(MutexGuard { mutex: self }),
+                Ok(_) => return Some(MutexGuard { mutex: self, _access: PhantomData }),
                 Err(actual) => s = actual,
             }
         }
