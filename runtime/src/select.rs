@@ -24,6 +24,39 @@
 //! [`SelectedOperation`] (`recv` / `send`), so a send arm's value is handed
 //! over only if that arm wins: no value is lost in a losing arm, and no arm
 //! runs in a goroutine of its own.
+//!
+//! # Invariants
+//!
+//! 1. Exactly one arm completes per select that returns an operation: the
+//!    reservation of pass 1, or the single compare-exchange on the
+//!    context (chan/context.rs invariant 1) in pass 3.
+//! 2. Among arms ready in pass 1, the shuffled order makes each equally
+//!    likely.
+//! 3. A reservation is always finished: by [`SelectedOperation::recv`] or
+//!    [`SelectedOperation::send`], or by its drop (uncompleted, say because
+//!    the code between the select and the completion panicked), which
+//!    releases it: a send arm sends nothing, and its peers go on as though
+//!    it had not been chosen; a receive arm receives its value and drops
+//!    it, as a receive whose caller then panicked (chan/array.rs invariant
+//!    4, chan/zero.rs invariant 5). Only a `mem::forget` skips this, and
+//!    then the channel's next operations past that slot, or its peer,
+//!    wait, as behind a forgotten lock guard; memory stays safe.
+//! 4. An operation is completed through any handle of its channel (a
+//!    clone too), and only in the direction of its arm.
+//! 5. A select that does not block (`try_select`, `default`, a deadline
+//!    already past) answers "nothing ready" only if there was one instant
+//!    at which no arm was ready: Go's `selectgo` gets this by locking every
+//!    channel; we get it without locks by a double collect. After a failed
+//!    pass 1, each arm reports a reading of its channel that holds only
+//!    while it is not ready and no operation completes on it (a buffered
+//!    channel's `head` then `tail`, which only grow; an unbuffered one's
+//!    count of registered peers, read under its lock), twice. If every arm
+//!    read the same both times, each arm was not ready from its first
+//!    reading to its second, and every first reading came before every
+//!    second: at the instant between the two collects no arm was ready.
+//!    Otherwise some channel moved meanwhile, and the select tries again
+//!    from pass 1 (lock-free: a retry means an operation completed). One
+//!    arm needs no collect: its failed reservation was the instant.
 
 use std::time::{Duration, Instant};
 
@@ -37,8 +70,9 @@ use crate::small_vec::SmallVec;
 const INLINE_ARMS: usize = 6;
 use crate::chan::{Receiver, SendError, Sender};
 
-/// One arm's channel end, with its type erased.
-trait Arm {
+/// One arm's channel end, with its type erased. `Sync` so that a `Select`
+/// can move to another thread (its arms are shared references).
+trait Arm: Sync {
     fn try_start(&self, token: &mut Token) -> bool;
     /// Registers the arm; its key, and whether it is ready anyway.
     fn register(&self, oper: usize, cx: &Context) -> (Key, bool);
@@ -47,11 +81,26 @@ trait Arm {
     fn is_ready(&self) -> bool;
     /// Whether its channel is buffered (chan/before_park.rs).
     fn is_buffered(&self) -> bool;
+    /// Invariant 5's reading: `None` while the arm is ready.
+    fn quiet_version(&self) -> Option<(usize, usize)>;
+    /// Releases a reservation that will not be completed (invariant 3).
+    ///
+    /// # Safety
+    /// `token` was reserved on this arm and not completed.
+    unsafe fn abandon(&self, token: &mut Token);
+    /// The channel, and the arm's direction in the low bit (invariant 4).
+    fn id(&self) -> usize;
+}
+
+/// `Arm::id` of a receive (`is_send == false`) or send arm on the channel
+/// whose shared part is at `channel` (an `Arc`'s, so at least 8-aligned).
+fn arm_id(channel: usize, is_send: bool) -> usize {
+    channel | is_send as usize
 }
 
 // A receiver is a receive arm, a sender a send arm: the arm is a plain
 // reference to the channel end, no allocation.
-impl<T> Arm for Receiver<T> {
+impl<T: Send> Arm for Receiver<T> {
     fn try_start(&self, token: &mut Token) -> bool {
         self.shared.start_recv(token)
     }
@@ -70,9 +119,19 @@ impl<T> Arm for Receiver<T> {
     fn is_buffered(&self) -> bool {
         self.shared.is_buffered()
     }
+    fn quiet_version(&self) -> Option<(usize, usize)> {
+        self.shared.quiet_version(false)
+    }
+    unsafe fn abandon(&self, token: &mut Token) {
+        // SAFETY: forwarded contract.
+        unsafe { self.shared.abandon(token, false) }
+    }
+    fn id(&self) -> usize {
+        arm_id(self.shared.id(), false)
+    }
 }
 
-impl<T> Arm for Sender<T> {
+impl<T: Send> Arm for Sender<T> {
     fn try_start(&self, token: &mut Token) -> bool {
         self.shared.start_send(token)
     }
@@ -90,6 +149,16 @@ impl<T> Arm for Sender<T> {
     }
     fn is_buffered(&self) -> bool {
         self.shared.is_buffered()
+    }
+    fn quiet_version(&self) -> Option<(usize, usize)> {
+        self.shared.quiet_version(true)
+    }
+    unsafe fn abandon(&self, token: &mut Token) {
+        // SAFETY: forwarded contract.
+        unsafe { self.shared.abandon(token, true) }
+    }
+    fn id(&self) -> usize {
+        arm_id(self.shared.id(), true)
     }
 }
 
@@ -110,14 +179,32 @@ impl<T> Arm for Sender<T> {
 ///     _ => unreachable!(),
 /// }
 /// ```
+///
+/// A `Select` can be kept and run again (Go's `reflect.Select` in a loop):
+/// each run chooses afresh. It is `Send` (its arms' channels carry `Send`
+/// values) and `Clone` (a clone has the same arms and its own random
+/// order).
 pub struct Select<'a> {
-    /// Each arm, and the address of its channel end (to check completion).
-    arms: SmallVec<(&'a dyn Arm, usize), INLINE_ARMS>,
+    arms: SmallVec<&'a dyn Arm, INLINE_ARMS>,
     /// The order of a pass, reshuffled in place each time.
     order: SmallVec<usize, INLINE_ARMS>,
     /// Each registered arm's key, during a wait.
     keys: SmallVec<(usize, Key), INLINE_ARMS>,
+    /// Each arm's first reading, during a non-blocking answer (invariant 5).
+    versions: SmallVec<(usize, usize), INLINE_ARMS>,
     rng: u64,
+}
+
+impl Clone for Select<'_> {
+    fn clone(&self) -> Self {
+        Select {
+            arms: self.arms.clone(),
+            order: self.order.clone(),
+            keys: SmallVec::new(),
+            versions: SmallVec::new(),
+            rng: seed(),
+        }
+    }
 }
 
 impl Default for Select<'_> {
@@ -129,20 +216,26 @@ impl Default for Select<'_> {
 impl<'a> Select<'a> {
     /// An empty set (selecting on it blocks forever, as Go's `select {}`).
     pub fn new() -> Select<'a> {
-        Select { arms: SmallVec::new(), order: SmallVec::new(), keys: SmallVec::new(), rng: seed() }
+        Select {
+            arms: SmallVec::new(),
+            order: SmallVec::new(),
+            keys: SmallVec::new(),
+            versions: SmallVec::new(),
+            rng: seed(),
+        }
     }
 
     /// Adds a receive arm; returns its index.
-    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.arms.push((r, r as *const Receiver<T> as usize));
+    pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.arms.push(r);
         self.order.push(self.order.len());
         self.arms.len() - 1
     }
 
     /// Adds a send arm; returns its index. The value is given only to the
     /// chosen arm, through [`SelectedOperation::send`].
-    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
-        self.arms.push((s, s as *const Sender<T> as usize));
+    pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
+        self.arms.push(s);
         self.order.push(self.order.len());
         self.arms.len() - 1
     }
@@ -159,11 +252,15 @@ impl<'a> Select<'a> {
     }
 
     /// Reserves an arm that can proceed now, if any (`select!`'s `default`).
+    /// `None` means that at one instant during the call no arm could
+    /// proceed (invariant 5), as Go's `select` with `default`.
     pub fn try_select(&mut self) -> Option<SelectedOperation<'a>> {
         self.run(None, false)
     }
 
-    /// As [`select`](Self::select), waiting at most `timeout`.
+    /// As [`select`](Self::select), waiting at most `timeout`; `None`, as
+    /// `try_select`'s, says that no arm could proceed at one instant at or
+    /// after the deadline.
     #[track_caller]
     pub fn select_timeout(&mut self, timeout: Duration) -> Option<SelectedOperation<'a>> {
         crate::goroutine::status::will_wait(
@@ -194,13 +291,30 @@ impl<'a> Select<'a> {
 
     /// Whether some arm's channel is buffered.
     fn any_buffered(&self) -> bool {
-        self.arms.iter().any(|(arm, _)| arm.is_buffered())
+        self.arms.iter().any(|arm| arm.is_buffered())
+    }
+
+    /// Whether there was an instant, since this was called, when no arm
+    /// was ready (invariant 5), after a failed pass 1.
+    fn none_ready_at_once(&mut self) -> bool {
+        if self.arms.len() <= 1 {
+            return true;
+        }
+        self.versions.clear();
+        for arm in self.arms.iter() {
+            match arm.quiet_version() {
+                Some(v) => self.versions.push(v),
+                None => return false,
+            }
+        }
+        let (arms, versions) = (&self.arms, &self.versions);
+        (0..arms.len()).all(|i| arms.get(i).quiet_version() == Some(versions.get(i)))
     }
 
     fn try_pass(&mut self, token: &mut Token) -> Option<usize> {
         self.shuffle();
         let arms = &self.arms;
-        self.order.iter().find(|&i| arms.get(i).0.try_start(token))
+        self.order.iter().find(|&i| arms.get(i).try_start(token))
     }
 
     fn run(&mut self, deadline: Option<Instant>, block: bool) -> Option<SelectedOperation<'a>> {
@@ -214,7 +328,10 @@ impl<'a> Select<'a> {
                 return Some(self.selected(i, token));
             }
             if !block || deadline.is_some_and(|d| Instant::now() >= d) {
-                return None;
+                if self.none_ready_at_once() {
+                    return None;
+                }
+                continue;
             }
             // Look again a little before registering, if a buffered arm
             // may get room or a value meanwhile (chan/before_park.rs; two
@@ -228,7 +345,7 @@ impl<'a> Select<'a> {
             self.keys.clear();
             for k in 0..self.order.len() {
                 let i = self.order.get(k);
-                let (key, ready) = self.arms.get(i).0.register(i, &cx);
+                let (key, ready) = self.arms.get(i).register(i, &cx);
                 self.keys.push((i, key));
                 if ready {
                     let _ = cx.try_select(Selected::Aborted);
@@ -245,12 +362,12 @@ impl<'a> Select<'a> {
             };
             for (i, key) in self.keys.iter() {
                 if Some(i) != won {
-                    self.arms.get(i).0.unregister(key);
+                    self.arms.get(i).unregister(key);
                 }
             }
             match sel {
                 Selected::Operation(i) => {
-                    if self.arms.get(i).0.accept(&mut token, &cx) {
+                    if self.arms.get(i).accept(&mut token, &cx) {
                         cx.release();
                         return Some(self.selected(i, token));
                     }
@@ -260,7 +377,7 @@ impl<'a> Select<'a> {
                 // reserve it at once rather than try every arm again (as
                 // Go's selectgo returns the case that woke it).
                 Selected::Closed(i) => {
-                    if self.arms.get(i).0.try_start(&mut token) {
+                    if self.arms.get(i).try_start(&mut token) {
                         cx.release();
                         return Some(self.selected(i, token));
                     }
@@ -272,12 +389,12 @@ impl<'a> Select<'a> {
     }
 
     fn selected(&self, index: usize, token: Token) -> SelectedOperation<'a> {
-        SelectedOperation { index, end: self.arms.get(index).1, token, done: false, _arms: std::marker::PhantomData }
+        SelectedOperation { index, arm: self.arms.get(index), token, done: false }
     }
 
     /// Whether any arm is ready now, without reserving it.
     pub fn ready(&self) -> bool {
-        self.arms.iter().any(|(a, _)| a.is_ready())
+        self.arms.iter().any(|a| a.is_ready())
     }
 }
 
@@ -304,21 +421,26 @@ fn seed() -> u64 {
 }
 
 /// The arm a [`Select`] chose, reserved: complete it with [`recv`] or
-/// [`send`] on the same channel end. Dropping it uncompleted panics: a
-/// reservation that is never completed (also one `mem::forget`-ed, or
-/// dropped by a panic) leaves the channel's next operations on that slot, or
-/// an unbuffered peer, waiting for it, as a forgotten lock guard would. It
-/// never costs memory safety: the channel drops only what was written.
+/// [`send`] on the arm's channel (through the handle the arm was made
+/// with, or any clone of it).
+///
+/// Dropping it uncompleted (say, because the code between the select and
+/// the completion panicked) releases the reservation: a send arm sends
+/// nothing and the channel goes on as though the arm had not been chosen;
+/// a receive arm receives its value and drops it. Only `mem::forget`
+/// skips that, and leaves the channel's next operations past that slot,
+/// or an unbuffered peer, waiting, as behind a forgotten lock guard; it
+/// never costs memory safety.
 ///
 /// [`recv`]: SelectedOperation::recv
 /// [`send`]: SelectedOperation::send
 #[must_use = "a selected operation must be completed with `recv` or `send`"]
 pub struct SelectedOperation<'a> {
     index: usize,
-    end: usize,
+    arm: &'a dyn Arm,
     token: Token,
+    /// Completed by `recv` or `send`; otherwise its drop abandons it.
     done: bool,
-    _arms: std::marker::PhantomData<&'a ()>,
 }
 
 impl<'a> SelectedOperation<'a> {
@@ -331,12 +453,18 @@ impl<'a> SelectedOperation<'a> {
     /// closed and drained.
     ///
     /// # Panics
-    /// If `r` is not the chosen arm's receiver.
-    pub fn recv<T>(mut self, r: &'a Receiver<T>) -> Option<T> {
-        assert_eq!(r as *const Receiver<T> as usize, self.end, "SelectedOperation::recv on another arm's receiver");
+    /// If the chosen arm is not a receive on `r`'s channel (the
+    /// reservation is then released, as by a drop).
+    #[track_caller]
+    pub fn recv<T>(mut self, r: &Receiver<T>) -> Option<T> {
+        assert!(
+            arm_id(r.shared.id(), false) == self.arm.id(),
+            "SelectedOperation::recv: the chosen arm (index {}) is not a receive on this channel",
+            self.index
+        );
         self.done = true;
-        // SAFETY: the token was reserved on this receiver's channel by
-        // `start_recv` or `accept_recv` (checked by address above).
+        // SAFETY: the token was reserved by a receive on this channel
+        // (`start_recv` or `accept_recv`: checked by identity above).
         unsafe { r.shared.read(&mut self.token) }.ok()
     }
 
@@ -344,9 +472,15 @@ impl<'a> SelectedOperation<'a> {
     /// closed.
     ///
     /// # Panics
-    /// If `s` is not the chosen arm's sender.
-    pub fn send<T>(mut self, s: &'a Sender<T>, value: T) -> Result<(), SendError<T>> {
-        assert_eq!(s as *const Sender<T> as usize, self.end, "SelectedOperation::send on another arm's sender");
+    /// If the chosen arm is not a send on `s`'s channel (the reservation
+    /// is then released, as by a drop).
+    #[track_caller]
+    pub fn send<T>(mut self, s: &Sender<T>, value: T) -> Result<(), SendError<T>> {
+        assert!(
+            arm_id(s.shared.id(), true) == self.arm.id(),
+            "SelectedOperation::send: the chosen arm (index {}) is not a send on this channel",
+            self.index
+        );
         self.done = true;
         // SAFETY: as in `recv`, for `start_send` / `accept_send`.
         unsafe { s.shared.write(&mut self.token, value) }.map_err(SendError)
@@ -355,8 +489,16 @@ impl<'a> SelectedOperation<'a> {
 
 impl Drop for SelectedOperation<'_> {
     fn drop(&mut self) {
-        if !self.done && !std::thread::panicking() {
-            panic!("a SelectedOperation was dropped without `recv` or `send`: complete the chosen arm");
+        if !self.done {
+            // SAFETY: the token was reserved on this arm and not completed
+            // (`done` is set before a completion touches it).
+            unsafe { self.arm.abandon(&mut self.token) };
         }
+    }
+}
+
+impl std::fmt::Debug for SelectedOperation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelectedOperation").field("index", &self.index).finish_non_exhaustive()
     }
 }

@@ -3,6 +3,7 @@
 //! statement is), so its few lists should not cost a `malloc` and a `free`
 //! each time. Safe code: the inline part is an array of `Option`s.
 
+#[derive(Clone)]
 pub(crate) struct SmallVec<T: Copy, const N: usize> {
     inline: [Option<T>; N],
     /// Used instead of `inline` once more than `N` items were pushed.

@@ -19,6 +19,20 @@
 //!    freeing its slot (and vice versa), SeqCst on both sides (waker.rs
 //!    invariant 2), so no wake-up is lost. Closing marks `tail` and wakes
 //!    everybody; receivers still drain what is buffered.
+//! 4. A reservation is always finished, by its operation or by its
+//!    abandonment (a `SelectedOperation` dropped uncompleted, say by a
+//!    panic): an abandoned send stores a *hole*, the written stamp with
+//!    `mark_bit` set (stamps never carry it otherwise: their index is at
+//!    most `cap`), and an abandoned receive reads its message and drops it.
+//!    A receiver that meets a hole at `head` passes it (moves `head`,
+//!    frees the slot) and looks at the next slot; a sender that finds the
+//!    ring full with a hole at `head` passes it the same way and sends. So
+//!    no operation waits for an unfinished reservation. A hole behind
+//!    `head` holds its slot (and counts in `len`) until `head` reaches it:
+//!    FIFO order forbids filling it.
+//! 5. [`Channel::offer`] never waits for another operation in flight (it
+//!    answers "full" instead): the timer thread sends with it, so no user's
+//!    channel can hold it.
 
 use crate::loom::{fence, AtomicUsize, Ordering};
 use std::cell::UnsafeCell;
@@ -72,13 +86,27 @@ fn snooze(spins: &mut u32) {
 }
 
 impl<T> Channel<T> {
+    /// A ring of `cap` slots. A capacity that cannot be allocated is a
+    /// panic at the caller's `chan` that says so, before anything is
+    /// allocated (never an abort, never an overflow).
+    #[track_caller]
     pub(crate) fn with_capacity(cap: usize) -> Channel<T> {
         assert!(cap > 0, "the array flavor needs a capacity");
+        let mut buffer: Vec<Slot<T>> = Vec::new();
+        if buffer.try_reserve_exact(cap).is_err() {
+            panic!(
+                "chan: a buffer of {cap} values ({} bytes each) is too large to allocate; \
+                 use a smaller capacity",
+                std::mem::size_of::<Slot<T>>()
+            );
+        }
+        // The allocation fitted in `isize::MAX` bytes, and a slot takes at
+        // least 8, so `cap + 1` and `mark_bit * 2` cannot overflow.
         let mark_bit = (cap + 1).next_power_of_two();
         let one_lap = mark_bit * 2;
-        let buffer = (0..cap)
-            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
-            .collect();
+        buffer
+            .extend((0..cap).map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) }));
+        let buffer = buffer.into_boxed_slice();
         Channel {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
@@ -93,6 +121,13 @@ impl<T> Channel<T> {
 
     /// Reserves a slot to send into; `true` with a null slot when closed.
     pub(crate) fn start_send(&self, token: &mut Token) -> bool {
+        self.reserve_send(token, true)
+    }
+
+    /// `start_send` when `patient`; otherwise "full" (`false`) instead of
+    /// waiting for an operation in flight on the next slot (invariant 5).
+    #[inline(always)]
+    fn reserve_send(&self, token: &mut Token, patient: bool) -> bool {
         let mut spins = 0;
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
@@ -104,7 +139,9 @@ impl<T> Channel<T> {
             let index = tail & (self.mark_bit - 1);
             let lap = tail & !(self.one_lap - 1);
             let slot = &self.buffer[index];
-            let stamp = slot.stamp.load(Ordering::Acquire);
+            let raw_stamp = slot.stamp.load(Ordering::Acquire);
+            // A hole occupies its slot as a message does (invariant 4).
+            let stamp = raw_stamp & !self.mark_bit;
             if tail == stamp {
                 let new_tail = if index + 1 < self.cap { tail + 1 } else { lap.wrapping_add(self.one_lap) };
                 match self.tail.compare_exchange_weak(tail, new_tail, Ordering::SeqCst, Ordering::Relaxed) {
@@ -122,17 +159,43 @@ impl<T> Channel<T> {
                 fence(Ordering::SeqCst);
                 let head = self.head.load(Ordering::Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
-                    return false; // full
+                    // Full, unless the slot, `head`'s, is a hole: then pass
+                    // it as a receiver would, and look again (invariant 4).
+                    if raw_stamp & self.mark_bit == 0 || !self.pass_hole(head, slot) {
+                        return false;
+                    }
+                    tail = self.tail.load(Ordering::Relaxed);
+                    continue;
                 }
                 // A receiver freed the slot but has not stored its stamp yet.
+                if !patient {
+                    return false;
+                }
                 snooze(&mut spins);
                 tail = self.tail.load(Ordering::Relaxed);
             } else {
                 // A sender of the previous lap has not finished: wait.
+                if !patient {
+                    return false;
+                }
                 snooze(&mut spins);
                 tail = self.tail.load(Ordering::Relaxed);
             }
         }
+    }
+
+    /// Moves `head` past the hole in `slot`, `head`'s slot, and frees the
+    /// slot for the next lap's sender (invariant 4); `false` if another
+    /// receiver or sender moved `head` first.
+    fn pass_hole(&self, head: usize, slot: &Slot<T>) -> bool {
+        let index = head & (self.mark_bit - 1);
+        let lap = head & !(self.one_lap - 1);
+        let new_head = if index + 1 < self.cap { head + 1 } else { lap.wrapping_add(self.one_lap) };
+        if self.head.compare_exchange(head, new_head, Ordering::SeqCst, Ordering::Relaxed).is_err() {
+            return false;
+        }
+        slot.stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
+        true
     }
 
     /// Writes into the reserved slot; `Err` gives the message back if closed.
@@ -155,6 +218,13 @@ impl<T> Channel<T> {
     /// Reserves a message to receive; `true` with a null slot when closed
     /// and drained.
     pub(crate) fn start_recv(&self, token: &mut Token) -> bool {
+        self.reserve_recv(token, true)
+    }
+
+    /// `start_recv` when `patient`; otherwise "empty" (`false`) instead of
+    /// waiting for an operation in flight on the next slot.
+    #[inline(always)]
+    fn reserve_recv(&self, token: &mut Token, patient: bool) -> bool {
         let mut spins = 0;
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -162,7 +232,13 @@ impl<T> Channel<T> {
             let lap = head & !(self.one_lap - 1);
             let slot = &self.buffer[index];
             let stamp = slot.stamp.load(Ordering::Acquire);
-            if head + 1 == stamp {
+            if (head + 1) | self.mark_bit == stamp {
+                // A hole (invariant 4): pass it, and look at the next slot.
+                if self.pass_hole(head, slot) {
+                    self.senders.notify();
+                }
+                head = self.head.load(Ordering::Relaxed);
+            } else if head + 1 == stamp {
                 let new_head = if index + 1 < self.cap { head + 1 } else { lap.wrapping_add(self.one_lap) };
                 match self.head.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Relaxed) {
                     Ok(_) => {
@@ -187,10 +263,16 @@ impl<T> Channel<T> {
                     return false; // empty
                 }
                 // A sender reserved the slot but has not stored its stamp yet.
+                if !patient {
+                    return false;
+                }
                 snooze(&mut spins);
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // A receiver of the previous lap has not finished: wait.
+                if !patient {
+                    return false;
+                }
                 snooze(&mut spins);
                 head = self.head.load(Ordering::Relaxed);
             }
@@ -212,6 +294,65 @@ impl<T> Channel<T> {
         slot.stamp.store(token.array.stamp, Ordering::Release);
         self.senders.notify();
         Ok(msg)
+    }
+
+    /// Finishes a reservation that will not be completed (invariant 4): a
+    /// send leaves a hole, a receive drops its message.
+    ///
+    /// # Safety
+    /// `token` comes from a successful `start_send` (`is_send`) or
+    /// `start_recv` on this channel, not completed.
+    pub(crate) unsafe fn abandon(&self, token: &mut Token, is_send: bool) {
+        if token.array.slot.is_null() {
+            return; // closed: nothing was reserved
+        }
+        if is_send {
+            // SAFETY: the slot is reserved for us (invariant 2).
+            let slot = unsafe { &*(token.array.slot as *const Slot<T>) };
+            slot.stamp.store(token.array.stamp | self.mark_bit, Ordering::Release);
+            // A receiver passing the hole, not this, frees the slot.
+        } else {
+            // SAFETY: forwarded contract.
+            drop(unsafe { self.read(token) });
+        }
+    }
+
+    /// Sends if there is room now and no operation in flight is in the
+    /// way; never waits (invariant 5).
+    pub(crate) fn offer(&self, msg: T) -> Result<(), TryError<T>> {
+        let token = &mut Token::default();
+        if !self.reserve_send(token, false) {
+            return Err(TryError::Full(msg));
+        }
+        // SAFETY: reserved just above.
+        unsafe { self.write(token, msg) }.map_err(TryError::Closed)
+    }
+
+    /// The state a non-blocking select compares between two looks
+    /// (select.rs invariant 5): `head` then `tail`, which only grow (mod
+    /// 2^64 laps), so two equal readings mean that no operation completed
+    /// on the channel between them. `None` when the arm is ready by it.
+    pub(crate) fn quiet_version(&self, is_send: bool) -> Option<(usize, usize)> {
+        let head = self.head.load(Ordering::SeqCst);
+        let tail = self.tail.load(Ordering::SeqCst);
+        if tail & self.mark_bit != 0 {
+            return None; // closed: ready on both sides
+        }
+        let quiet = if is_send { head.wrapping_add(self.one_lap) == tail } else { head == tail };
+        quiet.then_some((head, tail))
+    }
+
+    /// Drops what is buffered, up to the first operation still in flight
+    /// (never waiting for one): the last receiver went, so nobody can
+    /// receive it (mod.rs invariant 1).
+    pub(crate) fn discard_buffered(&self) {
+        let token = &mut Token::default();
+        while self.reserve_recv(token, false) {
+            // SAFETY: reserved just above.
+            if unsafe { self.read(token) }.is_err() {
+                return; // closed and drained
+            }
+        }
     }
 
     /// Blocking send (invariant 3); `deadline` for `send_timeout`.
@@ -328,10 +469,10 @@ impl<T> Drop for Channel<T> {
     fn drop(&mut self) {
         // Drop the messages still buffered: nobody can receive them now.
         // Trust each slot's stamp, not the head-tail distance: a send
-        // reserved but never written (a `SelectedOperation` forgotten, or
-        // dropped by a panic before it sent) moved `tail` past a slot that
-        // still holds old bytes. A slot holds a message exactly when its
-        // stamp is its position + 1 (invariant 1).
+        // reserved but never written (a `SelectedOperation` forgotten with
+        // `mem::forget`) moved `tail` past a slot that still holds old
+        // bytes, and a hole (invariant 4) holds none. A slot holds a message
+        // exactly when its stamp is its position + 1 (invariant 1).
         // `&mut self`: plain loads (loom has no `get_mut`).
         let mut pos = self.head.load(Ordering::Relaxed);
         let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;

@@ -15,7 +15,11 @@
 //! 1. A channel closes once, by `close()` from either end or when the last
 //!    `Sender` or the last `Receiver` is dropped; closing wakes every waiter
 //!    on both sides. After it, sends fail with the value given back, and
-//!    receives drain what is buffered, then return `None`.
+//!    receives drain what is buffered, then return `None`. When the last
+//!    `Receiver` goes, what is buffered is dropped at once (nobody can
+//!    receive it: a file or a large buffer sent is freed then, not when
+//!    the last `Sender` goes), except a value whose send is still in
+//!    flight, which goes with the channel's memory.
 //! 2. `senders` and `receivers` count live handles; the channel's memory
 //!    goes with the last handle of either kind (an `Arc`).
 //! 3. Every operation starts by spending one unit of the running
@@ -80,6 +84,11 @@ pub(crate) struct Shared<T> {
 /// drop(tx); // the last sender closes the channel
 /// assert_eq!(rx.recv(), None);
 /// ```
+///
+/// # Panics
+/// If a buffer of `cap` values cannot be allocated (the message names the
+/// capacity; nothing is allocated).
+#[track_caller]
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let flavor =
         if cap == 0 { Flavor::Zero(zero::Channel::new()) } else { Flavor::Array(array::Channel::with_capacity(cap)) };
@@ -213,15 +222,48 @@ impl<T> Shared<T> {
         match &self.flavor {
             // A buffered channel's wake-up is a hint: reserve again.
             Flavor::Array(c) => c.start_send(token),
-            Flavor::Zero(c) => c.accept(token, cx),
+            Flavor::Zero(c) => c.accept_send(token, cx),
         }
     }
 
     pub(crate) fn accept_recv(&self, token: &mut Token, cx: &Context) -> bool {
         match &self.flavor {
             Flavor::Array(c) => c.start_recv(token),
-            Flavor::Zero(c) => c.accept(token, cx),
+            Flavor::Zero(c) => c.accept_recv(token, cx),
         }
+    }
+
+    /// Finishes a reservation that will not be completed: a send sends
+    /// nothing, a receive drops its value (array.rs invariant 4, zero.rs
+    /// invariant 5).
+    ///
+    /// # Safety
+    /// `token` comes from a successful `start_send`/`accept_send`
+    /// (`is_send`) or `start_recv`/`accept_recv` on this channel, and was
+    /// not completed.
+    pub(crate) unsafe fn abandon(&self, token: &mut Token, is_send: bool) {
+        // SAFETY: forwarded contract.
+        unsafe {
+            match &self.flavor {
+                Flavor::Array(c) => c.abandon(token, is_send),
+                Flavor::Zero(c) => c.abandon(token, is_send),
+            }
+        }
+    }
+
+    /// For a non-blocking select (select.rs invariant 5): `None` if the
+    /// operation (a send if `is_send`) is ready now, else a reading that
+    /// stays the same for as long as no operation completes on the channel.
+    pub(crate) fn quiet_version(&self, is_send: bool) -> Option<(usize, usize)> {
+        match &self.flavor {
+            Flavor::Array(c) => c.quiet_version(is_send),
+            Flavor::Zero(c) => c.quiet_version(is_send),
+        }
+    }
+
+    /// The channel's identity: the same for every handle of either kind.
+    pub(crate) fn id(&self) -> usize {
+        self as *const Shared<T> as usize
     }
 
     pub(crate) fn is_ready_send(&self) -> bool {
@@ -257,7 +299,8 @@ pub struct Sender<T> {
 
 /// The receiving end of a channel. Clones receive from the same channel
 /// (each value goes to one of them); when the last one is dropped the
-/// channel closes, and sends fail with the value given back.
+/// channel closes, sends fail with the value given back, and the values
+/// still buffered are dropped.
 pub struct Receiver<T> {
     pub(crate) shared: Arc<Shared<T>>,
 }
@@ -286,6 +329,27 @@ impl<T> Sender<T> {
         }
         // SAFETY: reserved just above, on this channel.
         unsafe { self.shared.write(token, value) }.map_err(TrySendError::Closed)
+    }
+
+    /// `try_send` that never waits for another operation in flight on the
+    /// channel (array.rs invariant 5) nor spends a budget: the timer
+    /// thread's send, which no user's channel may hold up.
+    pub(crate) fn offer(&self, value: T) -> Result<(), TrySendError<T>> {
+        let result = match &self.shared.flavor {
+            Flavor::Array(c) => c.offer(value),
+            Flavor::Zero(c) => {
+                let token = &mut Token::default();
+                if !c.start_send(token) {
+                    return Err(TrySendError::Full(value));
+                }
+                // SAFETY: paired just above, on this channel.
+                unsafe { c.write(token, value) }.map_err(TryError::Closed)
+            }
+        };
+        result.map_err(|e| match e {
+            TryError::Full(v) => TrySendError::Full(v),
+            TryError::Closed(v) => TrySendError::Closed(v),
+        })
     }
 
     /// Sends, waiting at most `timeout`.
@@ -413,6 +477,15 @@ impl<T> Receiver<T> {
     }
 }
 
+// A channel is never left broken by a panic: an operation either completes
+// or gives its value back, and the state a panic can interrupt (a
+// reservation) is released by its drop (select.rs invariant 3). So a handle
+// may cross `catch_unwind`, as std's and crossbeam's channels may.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
+
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.shared.senders.fetch_add(1, Ordering::Relaxed);
@@ -438,9 +511,13 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        // Invariant 1: with no receiver left, sends must fail, not block.
+        // Invariant 1: with no receiver left, sends must fail, not block,
+        // and what is buffered can never be received.
         if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.close();
+            if let Flavor::Array(c) = &self.shared.flavor {
+                c.discard_buffered();
+            }
         }
     }
 }

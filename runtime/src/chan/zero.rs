@@ -22,6 +22,17 @@
 //!    closed channel stays closed, and a close selects every waiter, so
 //!    once it is seen nothing can pair any more: Go's rule too (after
 //!    `close`, receives report the close and sends fail).
+//! 5. A reservation that will not be completed (a `SelectedOperation`
+//!    dropped uncompleted, say by a panic) *declines* its pairing instead
+//!    of leaving its peer waiting: it sets the packet's `ready` without
+//!    moving the message. A peer that sees a declined packet (a receiver:
+//!    no message in it; a blocked sender: its message still in it) goes
+//!    back and tries its operation again, so nothing is lost and nobody
+//!    waits for ever. A receiver reserves a select sender's heap packet
+//!    only once the sender has written it (`start_recv` waits), and a
+//!    select receive arm accepts only a written packet, so the second phase
+//!    (`read`) never meets a declined packet. An abandoned receive of a
+//!    written message drops it, as a receive whose caller then panicked.
 
 use crate::loom::{AtomicBool, Ordering};
 use std::cell::UnsafeCell;
@@ -55,6 +66,29 @@ impl<T> Packet<T> {
         while !self.ready.load(Ordering::Acquire) {
             backoff(&mut spins);
         }
+    }
+
+    /// Declines the pairing (invariant 5): the peer may go on.
+    fn decline(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+}
+
+/// Waits until a select send arm that won has written its heap packet,
+/// and takes the message; `None` when the arm declined (invariant 5). The
+/// packet is freed either way: the receiver consumes it last (invariant 3).
+///
+/// # Safety
+/// `packet` is a select send arm's heap packet that this receiver paired
+/// with (took out of the wait queue).
+unsafe fn take_from_heap<T>(packet: *mut Packet<T>) -> Option<T> {
+    // SAFETY: the packet lives until we free it (invariant 3); its writer
+    // is done with it once `ready` is set.
+    unsafe {
+        (*packet).wait_ready();
+        let msg = (*(*packet).msg.get()).take();
+        drop(Box::from_raw(packet));
+        msg
     }
 }
 
@@ -126,21 +160,38 @@ impl<T> Channel<T> {
     }
 
     /// Pairs with a blocked sender; `true` with a null packet when closed.
+    /// A select send arm is paired only once it has written its message
+    /// (invariant 5); one that declined is passed over.
     pub(crate) fn start_recv(&self, token: &mut Token) -> bool {
-        if self.closed.load(Ordering::Acquire) {
-            // Invariant 4.
-            token.zero = std::ptr::null_mut();
-            return true;
-        }
-        let mut inner = self.lock();
-        if let Some(op) = inner.senders.try_select() {
-            token.zero = op.packet;
-            true
-        } else if inner.is_closed {
-            token.zero = std::ptr::null_mut();
-            true
-        } else {
-            false
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                // Invariant 4.
+                token.zero = std::ptr::null_mut();
+                return true;
+            }
+            let mut inner = self.lock();
+            if let Some(op) = inner.senders.try_select() {
+                drop(inner);
+                if op.heap {
+                    let packet = op.packet as *mut Packet<T>;
+                    // SAFETY: a select send arm's packet, paired just above;
+                    // waited for outside the lock.
+                    unsafe { (*packet).wait_ready() };
+                    // SAFETY: `ready` seen: the writer is done with it.
+                    if unsafe { (*(*packet).msg.get()).is_none() } {
+                        // SAFETY: declined: ours to free (invariant 3).
+                        unsafe { drop(Box::from_raw(packet)) };
+                        continue;
+                    }
+                }
+                token.zero = op.packet;
+                return true;
+            } else if inner.is_closed {
+                token.zero = std::ptr::null_mut();
+                return true;
+            } else {
+                return false;
+            }
         }
     }
 
@@ -162,97 +213,107 @@ impl<T> Channel<T> {
                 (*packet).ready.store(true, Ordering::Release);
                 Ok(msg)
             } else {
-                // A select send arm that won: wait for it to write.
-                (*packet).wait_ready();
-                let msg = (*(*packet).msg.get()).take().expect("a ready packet carries a message");
-                drop(Box::from_raw(packet));
-                Ok(msg)
+                // A select send arm's packet, or our own select receive
+                // arm's: written before it was reserved (invariant 5).
+                Ok(take_from_heap(packet).expect("a reserved heap packet carries a message"))
             }
         }
     }
 
     /// Blocking send; `Err(Full)` means timed out at `deadline`.
-    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
-        let token = &mut Token::default();
-        let mut inner = self.lock();
-        if let Some(op) = inner.receivers.try_select() {
-            token.zero = op.packet;
+    pub(crate) fn send(&self, mut msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
+        loop {
+            let token = &mut Token::default();
+            let mut inner = self.lock();
+            if let Some(op) = inner.receivers.try_select() {
+                token.zero = op.packet;
+                drop(inner);
+                // SAFETY: paired just above.
+                return unsafe { self.write(token, msg) }.map_err(TryError::Closed);
+            }
+            if inner.is_closed {
+                return Err(TryError::Closed(msg));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(TryError::Full(msg));
+            }
+            // Block with the message in a packet on our stack (invariant 2).
+            let cx = Context::acquire();
+            let packet = Packet::on_stack(Some(msg));
+            let key = inner.senders.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
             drop(inner);
-            // SAFETY: paired just above.
-            return unsafe { self.write(token, msg) }.map_err(TryError::Closed);
-        }
-        if inner.is_closed {
-            return Err(TryError::Closed(msg));
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(TryError::Full(msg));
-        }
-        // Block with the message in a packet on our stack (invariant 2).
-        let cx = Context::acquire();
-        let packet = Packet::on_stack(Some(msg));
-        let key = inner.senders.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
-        drop(inner);
-        let sel = cx.wait_until(deadline);
-        let result = match sel {
-            Selected::Operation(_) => {
-                // A receiver took it, or is taking it: wait until it is done
-                // with our stack.
+            let sel = cx.wait_until(deadline);
+            if sel == Selected::Aborted {
+                // A close took the entry out itself (waker.rs inv. 1).
+                self.lock().senders.unregister(key);
+            }
+            if let Selected::Operation(_) = sel {
+                // A receiver took it, is taking it, or declined (invariant
+                // 5): wait until it is done with our stack.
                 packet.wait_ready();
-                Ok(())
             }
-            Selected::Aborted | Selected::Closed(_) => {
-                if sel == Selected::Aborted {
-                    // A close took the entry out itself (waker.rs inv. 1).
-                    self.lock().senders.unregister(key);
-                }
-                // SAFETY: nobody selected us, so nobody touches the packet.
-                let msg = unsafe { (*packet.msg.get()).take() }.expect("an unselected packet keeps its message");
-                Err(if sel == Selected::Aborted { TryError::Full(msg) } else { TryError::Closed(msg) })
-            }
-            Selected::Waiting => unreachable!("wait_until returns a selection"),
-        };
-        cx.release();
-        result
+            cx.release();
+            // SAFETY: `ready` seen, or nobody selected us: nobody else
+            // touches the packet any more.
+            let left = unsafe { (*packet.msg.get()).take() };
+            msg = match (sel, left) {
+                (Selected::Operation(_), None) => return Ok(()),
+                (Selected::Operation(_), Some(m)) => m, // declined: again
+                (Selected::Aborted, Some(m)) => return Err(TryError::Full(m)),
+                (Selected::Closed(_), Some(m)) => return Err(TryError::Closed(m)),
+                _ => unreachable!("an unselected packet keeps its message"),
+            };
+        }
     }
 
     /// Blocking receive; `Err(Full)` means timed out at `deadline`.
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
-        let token = &mut Token::default();
-        let mut inner = self.lock();
-        if let Some(op) = inner.senders.try_select() {
-            token.zero = op.packet;
-            drop(inner);
-            // SAFETY: paired just above.
-            return unsafe { self.read(token) }.map_err(|()| TryError::Closed(()));
-        }
-        if inner.is_closed {
-            return Err(TryError::Closed(()));
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(TryError::Full(()));
-        }
-        let cx = Context::acquire();
-        let packet = Packet::<T>::on_stack(None);
-        let key = inner.receivers.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
-        drop(inner);
-        let sel = cx.wait_until(deadline);
-        let result = match sel {
-            Selected::Operation(_) => {
-                packet.wait_ready();
-                // SAFETY: the sender wrote and set `ready`; it no longer
-                // touches the packet.
-                Ok(unsafe { (*packet.msg.get()).take() }.expect("a ready packet carries a message"))
-            }
-            Selected::Aborted | Selected::Closed(_) => {
-                if sel == Selected::Aborted {
-                    self.lock().receivers.unregister(key);
+        loop {
+            let mut inner = self.lock();
+            if let Some(op) = inner.senders.try_select() {
+                drop(inner);
+                if op.heap {
+                    // SAFETY: a select send arm's packet, paired just above.
+                    match unsafe { take_from_heap(op.packet as *mut Packet<T>) } {
+                        Some(msg) => return Ok(msg),
+                        None => continue, // declined (invariant 5)
+                    }
                 }
-                Err(if sel == Selected::Aborted { TryError::Full(()) } else { TryError::Closed(()) })
+                let token = &mut Token { zero: op.packet, ..Token::default() };
+                // SAFETY: a blocked sender's stack packet, paired just above.
+                return unsafe { self.read(token) }.map_err(|()| TryError::Closed(()));
             }
-            Selected::Waiting => unreachable!("wait_until returns a selection"),
-        };
-        cx.release();
-        result
+            if inner.is_closed {
+                return Err(TryError::Closed(()));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(TryError::Full(()));
+            }
+            let cx = Context::acquire();
+            let packet = Packet::<T>::on_stack(None);
+            let key = inner.receivers.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
+            drop(inner);
+            let sel = cx.wait_until(deadline);
+            let result = match sel {
+                Selected::Operation(_) => {
+                    packet.wait_ready();
+                    // SAFETY: the sender wrote (or declined) and set
+                    // `ready`; it no longer touches the packet.
+                    unsafe { (*packet.msg.get()).take() }.map(Ok)
+                }
+                Selected::Aborted => {
+                    self.lock().receivers.unregister(key);
+                    Some(Err(TryError::Full(())))
+                }
+                Selected::Closed(_) => Some(Err(TryError::Closed(()))),
+                Selected::Waiting => unreachable!("wait_until returns a selection"),
+            };
+            cx.release();
+            if let Some(result) = result {
+                return result;
+            }
+            // The sender declined (invariant 5): again.
+        }
     }
 
     // ---- select support: a blocked select arm registers a heap packet.
@@ -283,10 +344,65 @@ impl<T> Channel<T> {
         }
     }
 
-    /// A select arm of ours won: the winner stored our packet.
-    pub(crate) fn accept(&self, token: &mut Token, cx: &Context) -> bool {
+    /// A select send arm of ours won: the winner stored our packet, and
+    /// waits for us to write it.
+    pub(crate) fn accept_send(&self, token: &mut Token, cx: &Context) -> bool {
         token.zero = cx.wait_packet();
         true
+    }
+
+    /// A select receive arm of ours won: reserved once the sender wrote our
+    /// packet; `false` (select again) if it declined (invariant 5).
+    pub(crate) fn accept_recv(&self, token: &mut Token, cx: &Context) -> bool {
+        let packet = cx.wait_packet() as *mut Packet<T>;
+        // SAFETY: our own heap packet, taken out by the sender that selected
+        // us: we consume it last (invariant 3).
+        unsafe {
+            (*packet).wait_ready();
+            if (*(*packet).msg.get()).is_none() {
+                drop(Box::from_raw(packet));
+                return false;
+            }
+        }
+        token.zero = packet as *mut ();
+        true
+    }
+
+    /// Finishes a reservation that will not be completed (invariant 5).
+    ///
+    /// # Safety
+    /// `token` comes from `start_send`/`accept_send` (`is_send`) or
+    /// `start_recv`/`accept_recv` on this channel, not completed.
+    pub(crate) unsafe fn abandon(&self, token: &mut Token, is_send: bool) {
+        let packet = token.zero as *mut Packet<T>;
+        if packet.is_null() {
+            return; // closed: nothing was paired
+        }
+        // SAFETY: the paired packet is alive until we set `ready` or, on
+        // the heap and received, until we free it (invariants 2, 3, 5).
+        unsafe {
+            if is_send || (*packet).on_stack {
+                // The receiver finds no message, or the blocked sender
+                // finds its message still there: either tries again.
+                (*packet).decline();
+            } else {
+                // A written heap packet: receive it, and drop the message.
+                drop(take_from_heap(packet));
+            }
+        }
+    }
+
+    /// See `array::Channel::quiet_version`: `None` when the arm is ready,
+    /// else the count of operations ever registered on the peer side,
+    /// read with its readiness under the lock. An arm becomes ready only
+    /// by a peer registering (which bumps it) or by the close.
+    pub(crate) fn quiet_version(&self, is_send: bool) -> Option<(usize, usize)> {
+        let inner = self.lock();
+        let peers = if is_send { &inner.receivers } else { &inner.senders };
+        if inner.is_closed || peers.can_select() {
+            return None;
+        }
+        Some((peers.registrations(), 0))
     }
 
     pub(crate) fn is_ready_send(&self) -> bool {

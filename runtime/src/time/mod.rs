@@ -70,7 +70,8 @@ fn fire_once(deadline: Instant, tx: Sender<Instant>) -> TimerGuard {
         deadline,
         Box::new(move |due| {
             if let Some(tx) = tx.take() {
-                let _ = tx.try_send(due);
+                // Never waits on the user's channel (chan/array.rs inv. 5).
+                let _ = tx.offer(due);
             }
             None
         }),
@@ -98,7 +99,8 @@ fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGua
     timer::schedule(
         start,
         Box::new(move |_| {
-            if tx.try_send(due).is_err() && tx.is_closed() {
+            // Never waits on the user's channel (chan/array.rs inv. 5).
+            if tx.offer(due).is_err() && tx.is_closed() {
                 return None;
             }
             due += period;
