@@ -16,7 +16,8 @@
 //!    `Sender` or the last `Receiver` is dropped; closing wakes every waiter
 //!    on both sides. After it, sends fail with the value given back, and
 //!    receives drain what is buffered, then return `None`.
-//! 2. `senders` and `receivers` count live handles; the channel's memory
+//! 2. `senders` and `receivers` count live handles (plus one for good once
+//!    a sender is left open, `Sender::leave_open`); the channel's memory
 //!    goes with the last handle of either kind (an `Arc`).
 //! 3. Every operation starts by spending one unit of the running
 //!    goroutine's cooperative budget (`goroutine/current.rs`): a goroutine
@@ -279,6 +280,13 @@ impl<T> Sender<T> {
     /// Sends without waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         spend_budget();
+        self.send_now(value)
+    }
+
+    /// `try_send` without spending the cooperative budget (invariant 3):
+    /// for callers that hold a lock, which must never switch their
+    /// goroutine out (as `Receiver::drain_now`).
+    pub(crate) fn send_now(&self, value: T) -> Result<(), TrySendError<T>> {
         // The two phases `select` uses: reserve (or pair), then complete.
         let token = &mut Token::default();
         if !self.shared.start_send(token) {
@@ -299,6 +307,14 @@ impl<T> Sender<T> {
             TryError::Full(v) => SendTimeoutError::Timeout(v),
             TryError::Closed(v) => SendTimeoutError::Closed(v),
         })
+    }
+
+    /// Lets this sender go but keeps its count (invariant 2): no sender
+    /// will close the channel any more, only `close()` or the last
+    /// `Receiver`. For timer channels, which Go never closes: the timer
+    /// sends once and goes, and its receiver must not see "closed".
+    pub(crate) fn leave_open(self) {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Closes the channel (Go's `close(ch)`): receivers drain what is

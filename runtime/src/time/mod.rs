@@ -3,6 +3,9 @@
 //! `select!`. All of it runs on one timer facility (`timer.rs`). Beside
 //! them: `timeout` (`timeout.rs`), `RateLimiter` (`rate.rs`) and `every`, a
 //! periodic task stopped by a `Context` (`every.rs`).
+//!
+//! As Go's, a timer's channel is never closed by the runtime
+//! (`timer_chan`).
 
 mod every;
 mod rate;
@@ -50,15 +53,31 @@ pub fn sleep(d: Duration) {
 /// A channel that receives, once, the time `d` from now (Go's `time.After`;
 /// as Go's, the value is when the timer was due, not when it ran).
 ///
+/// As Go's, the channel is never closed: once its value is taken, a
+/// receive waits for good (a `select!` arm on it is never picked again).
+///
 /// ```
 /// use std::time::Duration;
 /// let rx = goroutines_runtime::time::after(Duration::from_millis(1));
 /// assert!(rx.recv().is_some());
+/// assert!(!rx.is_closed());
 /// ```
 pub fn after(d: Duration) -> Receiver<std::time::Instant> {
-    let (tx, rx) = chan(1);
+    let (tx, rx) = timer_chan();
     fire_once(Instant::now() + d, tx).forget();
     rx
+}
+
+/// A timer's channel: room for one value, and never closed by its senders
+/// (Go never closes a timer's channel). A fired timer's sender goes, and
+/// its receiver then waits rather than seeing "closed"; nothing is kept for
+/// it (no timer stays pending, so the deadlock detector sees such a
+/// receiver as stuck for good). Dropping the last receiver still closes
+/// the channel, which ends a ticker at its next tick.
+fn timer_chan() -> (Sender<Instant>, Receiver<Instant>) {
+    let (tx, rx) = chan(1);
+    tx.clone().leave_open();
+    (tx, rx)
 }
 
 /// Schedules one `try_send` into `tx` of the time it was due. As Go (since
@@ -118,9 +137,10 @@ fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGua
 }
 
 /// A channel that receives the time every `d`, forever (Go's `time.Tick`).
-/// Prefer [`Ticker`] when the ticks should stop.
+/// Prefer [`Ticker`] when the ticks should stop. The channel is never
+/// closed.
 pub fn tick(d: Duration) -> Receiver<Instant> {
-    let (tx, rx) = chan(1);
+    let (tx, rx) = timer_chan();
     fire_every(Instant::now() + d, d, tx).forget();
     rx
 }
@@ -128,7 +148,8 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// Delivers the time on its channel every period (Go's `time.Ticker`; each
 /// value is the time that tick was due):
 /// one tick waits in the channel at most; ticks the receiver misses are
-/// dropped, and the ticker stays on its schedule.
+/// dropped, and the ticker stays on its schedule. The runtime never closes
+/// its channel, not even on `stop` or a drop.
 ///
 /// ```
 /// use std::time::Duration;
@@ -148,7 +169,7 @@ pub struct Ticker {
 impl Ticker {
     /// A ticker firing every `d`, first at now + `d`.
     pub fn new(d: Duration) -> Ticker {
-        let (tx, rx) = chan(1);
+        let (tx, rx) = timer_chan();
         let timer = fire_every(Instant::now() + d, d, tx.clone());
         Ticker { tx, rx, timer: Mutex::new(Some(timer)) }
     }
@@ -188,7 +209,8 @@ impl Drop for Ticker {
 }
 
 /// Delivers the time once on its channel after a duration (Go's
-/// `time.Timer`), unless stopped first.
+/// `time.Timer`), unless stopped first. The runtime never closes its
+/// channel.
 pub struct Timer {
     tx: Sender<Instant>,
     rx: Receiver<Instant>,
@@ -198,7 +220,7 @@ pub struct Timer {
 impl Timer {
     /// A timer firing once, at now + `d`.
     pub fn new(d: Duration) -> Timer {
-        let (tx, rx) = chan(1);
+        let (tx, rx) = timer_chan();
         let timer = fire_once(Instant::now() + d, tx.clone());
         Timer { tx, rx, timer: Mutex::new(Some(timer)) }
     }
