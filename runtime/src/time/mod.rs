@@ -4,8 +4,9 @@
 //! them: `timeout` (`timeout.rs`), `RateLimiter` (`rate.rs`) and `every`, a
 //! periodic task stopped by a `Context` (`every.rs`).
 //!
-//! As Go's, a timer's channel is never closed by the runtime
-//! (`timer_chan`).
+//! As Go's: a timer's channel is never closed by the runtime
+//! (`timer_chan`); a duration beyond the clock's range (`Duration::MAX`)
+//! never fires and arms nothing.
 
 mod every;
 mod rate;
@@ -55,6 +56,7 @@ pub fn sleep(d: Duration) {
 ///
 /// As Go's, the channel is never closed: once its value is taken, a
 /// receive waits for good (a `select!` arm on it is never picked again).
+/// A `d` beyond the clock's range (`Duration::MAX`) never fires.
 ///
 /// ```
 /// use std::time::Duration;
@@ -64,7 +66,9 @@ pub fn sleep(d: Duration) {
 /// ```
 pub fn after(d: Duration) -> Receiver<std::time::Instant> {
     let (tx, rx) = timer_chan();
-    fire_once(Instant::now() + d, tx).forget();
+    if let Armed::At(timer) = arm_once(d, tx) {
+        timer.forget();
+    }
     rx
 }
 
@@ -78,6 +82,37 @@ fn timer_chan() -> (Sender<Instant>, Receiver<Instant>) {
     let (tx, rx) = chan(1);
     tx.clone().leave_open();
     (tx, rx)
+}
+
+/// Where a one-shot timer stands (`Timer`'s `stop` and `reset` read it).
+enum Armed {
+    /// Fired, stopped, or never armed.
+    Idle,
+    /// Scheduled on the timer thread.
+    At(TimerGuard),
+    /// Due beyond the clock's range: it never fires, but it is pending (a
+    /// stop stops it), as Go's timer for a saturated deadline.
+    Never,
+}
+
+impl Armed {
+    /// Disarms; `true` if the timer had not fired yet.
+    fn cancel(self) -> bool {
+        match self {
+            Armed::Idle => false,
+            Armed::At(timer) => timer.cancel(),
+            Armed::Never => true,
+        }
+    }
+}
+
+/// Arms a one-shot timer sending into `tx` at now + `d`; a `d` beyond the
+/// clock's range arms nothing and never fires.
+fn arm_once(d: Duration, tx: Sender<Instant>) -> Armed {
+    match Instant::now().checked_add(d) {
+        None => Armed::Never,
+        Some(due) => Armed::At(fire_once(due, tx)),
+    }
 }
 
 /// Schedules one `try_send` into `tx` of the time it was due. As Go (since
@@ -110,6 +145,8 @@ const CATCH_UP: u32 = 2;
 /// periods ago, is still sent, half a period after the late one, so that a
 /// receiver that keeps up loses none. Further behind, it skips to its
 /// schedule, as Go's does.
+///
+/// A tick due beyond the clock's range ends the ticker: it would never come.
 fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGuard {
     let period = period.max(Duration::from_nanos(1));
     // The tick due next, on the schedule `start + k * period`.
@@ -120,36 +157,48 @@ fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGua
             if tx.try_send(due).is_err() && tx.is_closed() {
                 return None;
             }
-            due += period;
+            due = due.checked_add(period)?;
             let now = Instant::now();
             if due > now {
                 return Some(due);
             }
-            if now.duration_since(due) < period * CATCH_UP {
-                return Some(now + period / 2);
+            if now.duration_since(due) < period.saturating_mul(CATCH_UP) {
+                return now.checked_add(period / 2);
             }
             let behind = now.duration_since(due).as_nanos() / period.as_nanos();
             let skip = u32::try_from(behind + 1).unwrap_or(u32::MAX);
-            due = due.checked_add(period.saturating_mul(skip)).unwrap_or(now + period);
+            due = due.checked_add(period.saturating_mul(skip))?;
             Some(due)
         }),
     )
 }
 
-/// A channel that receives the time every `d`, forever (Go's `time.Tick`).
-/// Prefer [`Ticker`] when the ticks should stop. The channel is never
+/// Arms a ticker sending into `tx` every `period`, first at now + `period`;
+/// `None` (it never ticks) if that is beyond the clock's range.
+fn arm_every(period: Duration, tx: Sender<Instant>) -> Option<TimerGuard> {
+    let start = Instant::now().checked_add(period)?;
+    Some(fire_every(start, period, tx))
+}
+
+/// A channel that receives the time every `d`, forever (Go's `time.Tick`;
+/// each value is the time that tick was due). Prefer [`Ticker`] when the
+/// ticks should stop.
+///
+/// A `d` beyond the clock's range never ticks. The channel is never
 /// closed.
 pub fn tick(d: Duration) -> Receiver<Instant> {
     let (tx, rx) = timer_chan();
-    fire_every(Instant::now() + d, d, tx).forget();
+    if let Some(timer) = arm_every(d, tx) {
+        timer.forget();
+    }
     rx
 }
 
 /// Delivers the time on its channel every period (Go's `time.Ticker`; each
 /// value is the time that tick was due):
 /// one tick waits in the channel at most; ticks the receiver misses are
-/// dropped, and the ticker stays on its schedule. The runtime never closes
-/// its channel, not even on `stop` or a drop.
+/// dropped, and the ticker stays on its schedule. Its channel is never
+/// closed, not even by `stop` or a drop.
 ///
 /// ```
 /// use std::time::Duration;
@@ -163,15 +212,17 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 pub struct Ticker {
     tx: Sender<Instant>,
     rx: Receiver<Instant>,
+    /// `None` when stopped, or when its period is beyond the clock's range.
     timer: Mutex<Option<TimerGuard>>,
 }
 
 impl Ticker {
-    /// A ticker firing every `d`, first at now + `d`.
+    /// A ticker firing every `d`, first at now + `d`. A `d` beyond the
+    /// clock's range (`Duration::MAX`) never ticks.
     pub fn new(d: Duration) -> Ticker {
         let (tx, rx) = timer_chan();
-        let timer = fire_every(Instant::now() + d, d, tx.clone());
-        Ticker { tx, rx, timer: Mutex::new(Some(timer)) }
+        let timer = arm_every(d, tx.clone());
+        Ticker { tx, rx, timer: Mutex::new(timer) }
     }
 
     /// Waits for the next tick.
@@ -198,7 +249,7 @@ impl Ticker {
         if let Some(t) = slot.take() {
             t.cancel();
         }
-        *slot = Some(fire_every(Instant::now() + d, d, self.tx.clone()));
+        *slot = arm_every(d, self.tx.clone());
     }
 }
 
@@ -209,20 +260,20 @@ impl Drop for Ticker {
 }
 
 /// Delivers the time once on its channel after a duration (Go's
-/// `time.Timer`), unless stopped first. The runtime never closes its
-/// channel.
+/// `time.Timer`), unless stopped first. Its channel is never closed.
 pub struct Timer {
     tx: Sender<Instant>,
     rx: Receiver<Instant>,
-    timer: Mutex<Option<TimerGuard>>,
+    timer: Mutex<Armed>,
 }
 
 impl Timer {
-    /// A timer firing once, at now + `d`.
+    /// A timer firing once, at now + `d`; never for a `d` beyond the
+    /// clock's range.
     pub fn new(d: Duration) -> Timer {
         let (tx, rx) = timer_chan();
-        let timer = fire_once(Instant::now() + d, tx.clone());
-        Timer { tx, rx, timer: Mutex::new(Some(timer)) }
+        let timer = arm_once(d, tx.clone());
+        Timer { tx, rx, timer: Mutex::new(timer) }
     }
 
     /// Waits for the timer to fire.
@@ -238,19 +289,20 @@ impl Timer {
 
     /// Stops the timer; `true` if that prevented it from firing.
     pub fn stop(&self) -> bool {
-        self.timer.lock().unwrap_or_else(|e| e.into_inner()).take().is_some_and(TimerGuard::cancel)
+        let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *slot, Armed::Idle).cancel()
     }
 
     /// Re-arms the timer to fire at now + `d`; `true` if it had been
     /// pending. As in Go 1.23+, a value not yet received is discarded.
     pub fn reset(&self, d: Duration) -> bool {
         let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = slot.take().is_some_and(TimerGuard::cancel);
+        let pending = std::mem::replace(&mut *slot, Armed::Idle).cancel();
         // Under the lock: a drain that cannot yield (`try_recv` may, every
         // 128th operation, and a goroutine switched out holding a std lock
         // would block whoever takes it next on the same worker for good).
         self.rx.drain_now();
-        *slot = Some(fire_once(Instant::now() + d, self.tx.clone()));
+        *slot = arm_once(d, self.tx.clone());
         pending
     }
 }
