@@ -1,11 +1,12 @@
 //! Timer channels as Go's: never closed by the runtime (a fired `after`
-//! stays silent, it does not turn "ready for ever").
+//! stays silent, it does not turn "ready for ever"), a zero or past
+//! deadline delivers at once, and `tick(0)` is Go's nil channel.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use goroutines_runtime::time::{after, sleep, tick, Ticker, Timer};
+use goroutines_runtime::time::{after, every, sleep, tick, Ticker, Timer};
 use goroutines_runtime::{chan, spawn, Builder, RecvTimeoutError, Select, TryRecvError};
 
 /// Long enough to see that nothing came, short enough for a test.
@@ -97,4 +98,126 @@ fn waiting_again_on_a_fired_after_channel_is_a_deadlock() {
         rx.recv()
     });
     unreachable!("the detector ends the process");
+}
+
+#[test]
+fn after_zero_is_ready_at_once() {
+    for _ in 0..1_000 {
+        let before = Instant::now();
+        let rx = after(Duration::ZERO);
+        let at = rx.try_recv().expect("after(0) is ready at once");
+        assert!(at >= before && at <= Instant::now(), "the value is when it was due: its creation");
+    }
+}
+
+#[test]
+fn a_timer_for_zero_fires_at_once() {
+    let t = Timer::new(Duration::ZERO);
+    assert!(t.receiver().try_recv().is_ok(), "Timer::new(0) is ready at once");
+    assert!(!t.stop(), "it has fired");
+
+    let t = Timer::new(Duration::from_secs(3600));
+    assert!(t.reset(Duration::ZERO), "it was pending");
+    assert!(t.receiver().try_recv().is_ok(), "reset(0) fires at once");
+    assert_eq!(t.receiver().try_recv(), Err(TryRecvError::Empty), "once");
+    assert!(!t.reset(Duration::ZERO), "it had fired");
+    assert!(t.receiver().try_recv().is_ok(), "reset(0) fires again");
+
+    // An unreceived value is discarded by reset, which then fires anew.
+    let t = Timer::new(Duration::ZERO);
+    t.reset(Duration::ZERO);
+    assert!(t.receiver().try_recv().is_ok());
+    assert_eq!(t.receiver().try_recv(), Err(TryRecvError::Empty));
+}
+
+/// `reset(0)` sends under the timer's lock: it must never switch the
+/// goroutine out there (see time.rs's test of the same for the drain).
+/// Every offset of the cooperative budget is tried.
+#[test]
+fn reset_zero_never_switches_out_holding_the_timers_lock() {
+    use std::sync::Arc;
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let _main = rt.spawn(move || {
+        for pre in 0..=130 {
+            let t = Arc::new(Timer::new(Duration::from_secs(60)));
+            let (go_tx, go_rx) = chan::<()>(1);
+            let t2 = t.clone();
+            let stopper = spawn(move || {
+                go_rx.recv();
+                t2.stop();
+            });
+            go_tx.send(()).unwrap(); // the stopper is ready to run beside us
+            let (_idle_tx, idle) = chan::<()>(1);
+            for _ in 0..pre {
+                let _ = idle.try_recv();
+            }
+            t.reset(Duration::ZERO);
+            stopper.join().unwrap();
+        }
+        done_tx.send(()).unwrap();
+    });
+    // A hang guard, not a timing assertion.
+    done_rx.recv_timeout(Duration::from_secs(60)).expect("a worker blocked on the timer's lock");
+}
+
+/// Go's `time.Tick(d)` with `d <= 0` returns nil, a channel no select ever
+/// picks: ours returns one that never delivers (and never closes).
+#[test]
+fn tick_zero_never_ticks() {
+    let rx = tick(Duration::ZERO);
+    assert_eq!(rx.recv_timeout(A_WHILE), Err(RecvTimeoutError::Timeout));
+    assert!(!rx.is_closed());
+}
+
+fn panic_message(f: impl FnOnce()) -> String {
+    let p = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("refused");
+    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+}
+
+/// Go's `NewTicker` and `Ticker.Reset` panic on a non-positive period.
+#[test]
+fn a_ticker_refuses_a_zero_period_and_loses_nothing() {
+    let msg = panic_message(|| drop(Ticker::new(Duration::ZERO)));
+    assert!(msg.contains("period must be positive"), "{msg}");
+    let t = Ticker::new(Duration::from_millis(1));
+    let msg = panic_message(|| t.reset(Duration::ZERO));
+    assert!(msg.contains("period must be positive"), "{msg}");
+    assert!(t.recv().is_some(), "the refused reset left the ticker ticking");
+    assert!(t.recv().is_some());
+    t.stop();
+    let (ctx, _cancel) = goroutines_runtime::context::Context::background().with_cancel();
+    let msg = panic_message(|| drop(every(Duration::ZERO, &ctx, || {})));
+    assert!(msg.contains("period must be positive"), "{msg}");
+}
+
+/// The loop: a select over ready channels and a fresh `after(0)`
+/// picks the timer arm about as often as each other arm.
+#[test]
+fn a_select_sees_after_zero_as_often_as_other_ready_arms() {
+    let (a_tx, a) = chan::<u32>(1);
+    let (b_tx, b) = chan::<u32>(1);
+    let rounds = 3_000;
+    let mut timer_arm = 0;
+    for _ in 0..rounds {
+        let _ = a_tx.try_send(1);
+        let _ = b_tx.try_send(2);
+        let t = after(Duration::ZERO);
+        let mut sel = Select::new();
+        let ia = sel.recv(&a);
+        let ib = sel.recv(&b);
+        let it = sel.recv(&t);
+        let op = sel.select();
+        match op.index() {
+            i if i == ia => assert_eq!(op.recv(&a), Some(1)),
+            i if i == ib => assert_eq!(op.recv(&b), Some(2)),
+            i if i == it => {
+                assert!(op.recv(&t).is_some());
+                timer_arm += 1;
+            }
+            _ => unreachable!(),
+        }
+    }
+    // A third of the rounds if uniform; a sixth leaves room for chance.
+    assert!(timer_arm > rounds / 6, "the after(0) arm won {timer_arm} of {rounds}");
 }

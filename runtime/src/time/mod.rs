@@ -5,8 +5,9 @@
 //! periodic task stopped by a `Context` (`every.rs`).
 //!
 //! As Go's: a timer's channel is never closed by the runtime
-//! (`timer_chan`); a duration beyond the clock's range (`Duration::MAX`)
-//! never fires and arms nothing.
+//! (`timer_chan`); a zero duration fires at creation, without the timer
+//! thread; a duration beyond the clock's range (`Duration::MAX`) never
+//! fires and arms nothing; a ticker refuses a zero period.
 
 mod every;
 mod rate;
@@ -56,7 +57,8 @@ pub fn sleep(d: Duration) {
 ///
 /// As Go's, the channel is never closed: once its value is taken, a
 /// receive waits for good (a `select!` arm on it is never picked again).
-/// A `d` beyond the clock's range (`Duration::MAX`) never fires.
+/// `after(Duration::ZERO)` is ready at once; a `d` beyond the clock's range
+/// (`Duration::MAX`) never fires.
 ///
 /// ```
 /// use std::time::Duration;
@@ -106,11 +108,20 @@ impl Armed {
     }
 }
 
-/// Arms a one-shot timer sending into `tx` at now + `d`; a `d` beyond the
-/// clock's range arms nothing and never fires.
+/// Arms a one-shot timer sending into `tx` at now + `d`. A zero `d` sends
+/// now, without the timer thread (Go's `time.After(0)` is ready at once)
+/// and without spending the cooperative budget, so a caller may hold a
+/// lock; a `d` beyond the clock's range arms nothing and never fires.
 fn arm_once(d: Duration, tx: Sender<Instant>) -> Armed {
-    match Instant::now().checked_add(d) {
+    let now = Instant::now();
+    match now.checked_add(d) {
         None => Armed::Never,
+        Some(_) if d.is_zero() => {
+            // Full only if a value not received is there already (a
+            // timer's one value): as a fire into a full channel, dropped.
+            let _ = tx.send_now(now);
+            Armed::Idle
+        }
         Some(due) => Armed::At(fire_once(due, tx)),
     }
 }
@@ -148,7 +159,7 @@ const CATCH_UP: u32 = 2;
 ///
 /// A tick due beyond the clock's range ends the ticker: it would never come.
 fn fire_every(start: Instant, period: Duration, tx: Sender<Instant>) -> TimerGuard {
-    let period = period.max(Duration::from_nanos(1));
+    debug_assert!(!period.is_zero(), "a zero period is refused (or never armed) before");
     // The tick due next, on the schedule `start + k * period`.
     let mut due = start;
     timer::schedule(
@@ -180,16 +191,31 @@ fn arm_every(period: Duration, tx: Sender<Instant>) -> Option<TimerGuard> {
     Some(fire_every(start, period, tx))
 }
 
+/// Refuses a zero period, as Go's `NewTicker` and `Ticker.Reset` do: a
+/// ticker ticking all the time is a busy loop, not a ticker.
+#[track_caller]
+fn check_period(what: &str, period: Duration) {
+    assert!(
+        !period.is_zero(),
+        "{what}({period:?}): a ticker's period must be positive (Go's NewTicker panics too); \
+         for a channel that never ticks use tick(Duration::ZERO), Go's nil channel"
+    );
+}
+
 /// A channel that receives the time every `d`, forever (Go's `time.Tick`;
 /// each value is the time that tick was due). Prefer [`Ticker`] when the
 /// ticks should stop.
 ///
-/// A `d` beyond the clock's range never ticks. The channel is never
+/// As Go's `time.Tick(0)` returns a nil channel, `tick(Duration::ZERO)`
+/// returns one that never delivers (a `select!` arm on it is never
+/// picked); so does a `d` beyond the clock's range. The channel is never
 /// closed.
 pub fn tick(d: Duration) -> Receiver<Instant> {
     let (tx, rx) = timer_chan();
-    if let Some(timer) = arm_every(d, tx) {
-        timer.forget();
+    if !d.is_zero() {
+        if let Some(timer) = arm_every(d, tx) {
+            timer.forget();
+        }
     }
     rx
 }
@@ -197,8 +223,8 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// Delivers the time on its channel every period (Go's `time.Ticker`; each
 /// value is the time that tick was due):
 /// one tick waits in the channel at most; ticks the receiver misses are
-/// dropped, and the ticker stays on its schedule. Its channel is never
-/// closed, not even by `stop` or a drop.
+/// dropped, and the ticker stays on its schedule. The runtime never closes
+/// its channel, not even on `stop` or a drop.
 ///
 /// ```
 /// use std::time::Duration;
@@ -219,7 +245,13 @@ pub struct Ticker {
 impl Ticker {
     /// A ticker firing every `d`, first at now + `d`. A `d` beyond the
     /// clock's range (`Duration::MAX`) never ticks.
+    ///
+    /// # Panics
+    /// If `d` is zero, as Go's `NewTicker` (`tick(Duration::ZERO)` is the
+    /// channel that never ticks).
+    #[track_caller]
     pub fn new(d: Duration) -> Ticker {
+        check_period("Ticker::new", d);
         let (tx, rx) = timer_chan();
         let timer = arm_every(d, tx.clone());
         Ticker { tx, rx, timer: Mutex::new(timer) }
@@ -244,7 +276,12 @@ impl Ticker {
     }
 
     /// Stops and restarts with period `d`, next tick at now + `d`.
+    ///
+    /// # Panics
+    /// If `d` is zero, as Go's `Ticker.Reset`; the ticker is left as it was.
+    #[track_caller]
     pub fn reset(&self, d: Duration) {
+        check_period("Ticker::reset", d);
         let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = slot.take() {
             t.cancel();
@@ -260,7 +297,8 @@ impl Drop for Ticker {
 }
 
 /// Delivers the time once on its channel after a duration (Go's
-/// `time.Timer`), unless stopped first. Its channel is never closed.
+/// `time.Timer`), unless stopped first. The runtime never closes its
+/// channel.
 pub struct Timer {
     tx: Sender<Instant>,
     rx: Receiver<Instant>,
@@ -268,8 +306,8 @@ pub struct Timer {
 }
 
 impl Timer {
-    /// A timer firing once, at now + `d`; never for a `d` beyond the
-    /// clock's range.
+    /// A timer firing once, at now + `d`: at once (before `new` returns)
+    /// for a zero `d`, never for one beyond the clock's range.
     pub fn new(d: Duration) -> Timer {
         let (tx, rx) = timer_chan();
         let timer = arm_once(d, tx.clone());
@@ -293,14 +331,16 @@ impl Timer {
         std::mem::replace(&mut *slot, Armed::Idle).cancel()
     }
 
-    /// Re-arms the timer to fire at now + `d`; `true` if it had been
-    /// pending. As in Go 1.23+, a value not yet received is discarded.
+    /// Re-arms the timer to fire at now + `d` (at once for a zero `d`);
+    /// `true` if it had been pending. As in Go 1.23+, a value not yet
+    /// received is discarded.
     pub fn reset(&self, d: Duration) -> bool {
         let mut slot = self.timer.lock().unwrap_or_else(|e| e.into_inner());
         let pending = std::mem::replace(&mut *slot, Armed::Idle).cancel();
-        // Under the lock: a drain that cannot yield (`try_recv` may, every
-        // 128th operation, and a goroutine switched out holding a std lock
-        // would block whoever takes it next on the same worker for good).
+        // Under the lock: a drain and a send that cannot yield (`try_recv`
+        // and `try_send` may, every 128th operation, and a goroutine
+        // switched out holding a std lock would block whoever takes it next
+        // on the same worker for good).
         self.rx.drain_now();
         *slot = arm_once(d, self.tx.clone());
         pending
