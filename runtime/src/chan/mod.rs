@@ -20,7 +20,8 @@
 //!    receive it: a file or a large buffer sent is freed then, not when
 //!    the last `Sender` goes), except a value whose send is still in
 //!    flight, which goes with the channel's memory.
-//! 2. `senders` and `receivers` count live handles; the channel's memory
+//! 2. `senders` and `receivers` count live handles (plus one for good once
+//!    a sender is left open, `Sender::leave_open`); the channel's memory
 //!    goes with the last handle of either kind (an `Arc`).
 //! 3. Every operation starts by spending one unit of the running
 //!    goroutine's cooperative budget (`goroutine/current.rs`): a goroutine
@@ -332,8 +333,10 @@ impl<T> Sender<T> {
     }
 
     /// `try_send` that never waits for another operation in flight on the
-    /// channel (array.rs invariant 5) nor spends a budget: the timer
-    /// thread's send, which no user's channel may hold up.
+    /// channel (array.rs invariant 5) nor spends the cooperative budget
+    /// (invariant 3), so it never switches the caller out: the timer
+    /// thread's send, which no user's channel may hold up, and a send made
+    /// under a lock (`Timer::reset`).
     pub(crate) fn offer(&self, value: T) -> Result<(), TrySendError<T>> {
         let result = match &self.shared.flavor {
             Flavor::Array(c) => c.offer(value),
@@ -363,6 +366,14 @@ impl<T> Sender<T> {
             TryError::Full(v) => SendTimeoutError::Timeout(v),
             TryError::Closed(v) => SendTimeoutError::Closed(v),
         })
+    }
+
+    /// Lets this sender go but keeps its count (invariant 2): no sender
+    /// will close the channel any more, only `close()` or the last
+    /// `Receiver`. For timer channels, which Go never closes: the timer
+    /// sends once and goes, and its receiver must not see "closed".
+    pub(crate) fn leave_open(self) {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Closes the channel (Go's `close(ch)`): receivers drain what is

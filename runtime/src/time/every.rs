@@ -13,7 +13,11 @@ use crate::select::Select;
 /// Runs `task` every `period` in a goroutine of its own until `ctx` is
 /// cancelled; the handle's `join` returns how many times it ran. A run that
 /// takes longer than the period makes the ticker drop ticks (Go's ticker
-/// does the same), so runs never pile up.
+/// does the same), so runs never pile up. A `period` beyond the clock's
+/// range never runs `task`.
+///
+/// # Panics
+/// If `period` is zero (here, at the call, as `Ticker::new` would).
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,6 +34,7 @@ pub fn every<F>(period: Duration, ctx: &Context, mut task: F) -> JoinHandle<u64>
 where
     F: FnMut() + Send + 'static,
 {
+    super::check_period("every", period);
     let ctx = ctx.clone();
     spawn_at(
         move || {
