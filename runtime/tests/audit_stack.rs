@@ -29,6 +29,14 @@ fn stderr_of(name: &str, envs: &[(&str, &str)]) -> (std::process::ExitStatus, St
     (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Runs the child `name` with `envs`, asserts that it succeeded and said
+/// `CHILD OK`, and returns its stderr.
+fn child_ok(name: &str, envs: &[(&str, &str)]) -> String {
+    let (status, err) = stderr_of(name, envs);
+    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    err
+}
+
 /// Caps this process's address space at what it uses now plus `extra`
 /// bytes (`RLIMIT_AS`), so that the kernel refuses big mappings.
 fn limit_address_space(extra: u64) {
@@ -77,8 +85,7 @@ fn a_stack_size_near_usize_max_from_the_environment_is_ignored_with_a_warning() 
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_STACK_SIZE", "18446744073709547520")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    let err = child_ok(NAME, &[("GOROUTINES_STACK_SIZE", "18446744073709547520")]);
     assert!(err.contains("ignoring GOROUTINES_STACK_SIZE=\"18446744073709547520\""), "{err}");
     assert!(err.contains("at most 1073741824"), "{err}");
 }
@@ -117,8 +124,7 @@ fn stacks_the_kernel_cannot_map_64_at_a_time_are_mapped_fewer_at_a_time() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    child_ok(NAME, &[]);
 }
 
 #[test]
@@ -136,8 +142,7 @@ fn a_stack_the_kernel_cannot_map_at_all_fails_build_with_the_os_error() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    child_ok(NAME, &[]);
 }
 
 #[test]
@@ -150,8 +155,7 @@ fn a_stack_size_from_the_environment_the_kernel_cannot_map_falls_back_to_the_def
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_STACK_SIZE", "1073741824")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    let err = child_ok(NAME, &[("GOROUTINES_STACK_SIZE", "1073741824")]);
     assert!(err.contains("ignoring GOROUTINES_STACK_SIZE=\"1073741824\""), "{err}");
     assert!(err.contains("os error 12"), "{err}");
 }
@@ -195,8 +199,7 @@ fn one_runtimes_idle_stacks_do_not_starve_another() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    child_ok(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
 }
 
 #[test]
@@ -210,8 +213,7 @@ fn idle_stacks_of_another_size_do_not_starve_a_runtime() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    child_ok(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
 }
 
 /// The worker holding the idle stacks never sleeps: it runs a goroutine
@@ -239,8 +241,7 @@ fn a_busy_runtimes_cached_stacks_do_not_starve_another() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    child_ok(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
 }
 
 // ---- Finding 5: a dependency across more goroutines than stacks ----
@@ -319,8 +320,7 @@ fn goroutines_that_wait_for_stacks_that_will_free_are_no_deadlock() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    let err = child_ok(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
     assert!(!err.contains("deadlock"), "{err}");
 }
 
@@ -355,8 +355,7 @@ fn stacks_another_runtime_will_free_are_no_deadlock() {
         eprintln!("CHILD OK");
         return;
     }
-    let (status, err) = stderr_of(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
-    assert!(status.success() && err.contains("CHILD OK"), "{err}");
+    let err = child_ok(NAME, &[("GOROUTINES_MAX_STACKS", "64")]);
     assert!(!err.contains("deadlock"), "{err}");
 }
 

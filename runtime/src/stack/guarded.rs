@@ -330,7 +330,8 @@ mod tests {
     fn readable(addr: usize) -> bool {
         let mut fds = [0; 2];
         // SAFETY: a fresh pipe; `fds` is a valid out-parameter.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
+        assert_eq!(rc, 0);
         // SAFETY: write(2) checks the source itself: an inaccessible one is
         // EFAULT, not a fault in this process.
         let n = unsafe { libc::write(fds[1], addr as *const libc::c_void, 1) };
