@@ -1,6 +1,7 @@
 //! The deadlock detector: Go's "fatal error: all goroutines are asleep -
-//! deadlock!", with the goroutine dump. On only when asked for
-//! (`Builder::detect_deadlocks`, `#[goroutines::main]`).
+//! deadlock!", with the goroutine dump; "… asleep or waiting for a stack"
+//! when goroutines wait for stacks that only asleep goroutines hold. On
+//! only when asked for (`Builder::detect_deadlocks`, `#[goroutines::main]`).
 //!
 //! # What it sees, and what it cannot
 //!
@@ -9,8 +10,11 @@
 //! under `#[goroutines::main]`); every active worker is asleep and none
 //! picked a goroutine meanwhile; goroutines are alive; no timer is pending
 //! (a `sleep`, a ticker, a timeout); no `blocking()` call is in flight; no
-//! goroutine waits for a stack; and `Context::on_signals` was never asked
-//! for (a signal could still come). It cannot see plain threads: a
+//! goroutine waits for a stack, or none can be had until one frees (the
+//! pool is empty and was refused: every stack of the process is held by
+//! this runtime's goroutines, all of them asleep, since it is the only
+//! runtime: invariant 3); and `Context::on_signals` was never asked for (a
+//! signal could still come). It cannot see plain threads: a
 //! goroutine waiting for a value that a `std::thread` will send looks
 //! asleep for good, so a program whose goroutines wait on its own threads
 //! should leave the detector off.
@@ -24,7 +28,8 @@
 //!    pick counters with those it saw before: a pick in between means
 //!    progress, not a deadlock.
 //! 3. It looks at one runtime, so it runs only while the process has one:
-//!    a second runtime's goroutines could wake this one's.
+//!    a second runtime's goroutines could wake this one's, or end and free
+//!    a stack that this one's wait for.
 //! 4. A worker that fell asleep last while a timer was pending sleeps for
 //!    good (it had nothing to watch for). A timer that ends without waking
 //!    anyone (a dropped ticker's last tick) would leave it so: when the last
@@ -75,7 +80,7 @@ impl Shared {
         self.live() > 0
             && crate::time::timer::pending() == 0
             && crate::blocking::in_flight() == 0
-            && !self.admission_waiting()
+            && (!self.admission_waiting() || !self.stacks.can_acquire())
             && !crate::context::signals_registered()
             && !self.has_stealable()
             && (0..self.started()).all(|i| self.worker(i).remote.is_empty())
@@ -102,7 +107,18 @@ impl Shared {
             }
         }
         if self.may_be_deadlocked() && self.picks() == before {
-            eprint!("fatal error: all goroutines are asleep - deadlock!\n\n{}", crate::debug::dump());
+            if self.admission_waiting() {
+                eprint!(
+                    "fatal error: all goroutines are asleep or waiting for a stack - deadlock!\n\n\
+                     Goroutines wait for a stack, and all {} stacks of the process are held by \
+                     goroutines that wait for good. {}\n\n{}",
+                    crate::stack::live_stacks(),
+                    crate::stack::raise_limit_advice(),
+                    crate::debug::dump()
+                );
+            } else {
+                eprint!("fatal error: all goroutines are asleep - deadlock!\n\n{}", crate::debug::dump());
+            }
             std::process::exit(2);
         }
     }

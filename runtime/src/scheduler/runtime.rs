@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::shared::{Config, PanicPolicy, Shared, MAX_PROCS};
 use super::worker;
 use crate::join::{spawn_in, JoinHandle};
-use crate::stack::{self, DEFAULT_STACK_SIZE};
+use crate::stack::{self, DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
 
 /// The smallest stack a goroutine may be given.
 const MIN_STACK_SIZE: usize = 16 * 1024;
@@ -63,8 +63,18 @@ impl Builder {
         self
     }
 
-    /// Usable bytes of each goroutine's stack (at least 16 KiB; rounded up to
-    /// whole pages). Only touched pages cost memory.
+    /// Usable bytes of each goroutine's stack, rounded up to whole pages.
+    /// Only touched pages cost memory.
+    ///
+    /// Limits, checked by [`build`](Builder::build): at least 16 KiB, at most
+    /// 1 GiB (`1 << 30`; an `InvalidInput` error otherwise), and the kernel
+    /// must be able to map one stack of that size (`build` maps one first
+    /// and fails with the OS error, e.g. `ENOMEM` under `RLIMIT_AS` or
+    /// strict overcommit). Stacks are mapped 64 at a time, fewer when the
+    /// kernel refuses that many. `GOROUTINES_STACK_SIZE` (used when this is
+    /// not called) has the same limits: a value outside them, or one the
+    /// kernel cannot map, is ignored with a warning and the default (256
+    /// KiB) used.
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = Some(bytes);
         self
@@ -115,16 +125,7 @@ impl Builder {
             Some(n) => n,
             None => env_max_procs().unwrap_or_else(num_cpu),
         };
-        let stack_size = match self.stack_size {
-            Some(n) if n < MIN_STACK_SIZE => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("stack_size must be at least {MIN_STACK_SIZE} bytes, got {n}"),
-                ))
-            }
-            Some(n) => n,
-            None => env_stack_size().unwrap_or(DEFAULT_STACK_SIZE),
-        };
+        let stack_size = checked_stack_size(self.stack_size)?;
         let config = Config {
             detect_deadlocks: self.detect_deadlocks,
             held_worker_warning: self.held_worker_warning,
@@ -174,9 +175,21 @@ pub(crate) fn count() -> usize {
     COUNT.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Wakes every sleeping worker of every runtime: the stack pool's hook,
+/// when a runtime is short of stacks that other runtimes' workers may hold,
+/// or when stacks were lent to it (stack/pool.rs).
+fn wake_all_workers() {
+    for shared in all() {
+        for i in 0..shared.started() {
+            shared.worker(i).notify();
+        }
+    }
+}
+
 fn start(procs: usize, config: Config) -> io::Result<Runtime> {
     crate::panic::install_hook();
     stack::overflow::install();
+    stack::set_wake_hook(wake_all_workers);
     let shared: &'static Shared = Box::leak(Box::new(Shared::new(config)));
     {
         let mut all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
@@ -200,19 +213,46 @@ fn env_max_procs() -> Option<usize> {
     }
 }
 
-/// Reads `GOROUTINES_STACK_SIZE` (bytes, or with a `k`/`m` suffix).
+/// The stack size `build` uses: `requested` (16 KiB to 1 GiB), else
+/// `GOROUTINES_STACK_SIZE`, else the default; `Err` when it is out of range
+/// or the kernel cannot map one stack of it (see `Builder::stack_size`).
+fn checked_stack_size(requested: Option<usize>) -> io::Result<usize> {
+    let size = match requested {
+        Some(n) if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&n) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("stack_size must be at least {MIN_STACK_SIZE} and at most {MAX_STACK_SIZE} bytes, got {n}"),
+            ))
+        }
+        Some(n) => n,
+        None => match env_stack_size() {
+            // Checked already.
+            Some(n) => return Ok(n),
+            None => DEFAULT_STACK_SIZE,
+        },
+    };
+    stack::check_size(size)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot map a goroutine stack of {size} bytes: {e}")))?;
+    Ok(size)
+}
+
+/// Reads `GOROUTINES_STACK_SIZE` (bytes, or with a `k`/`m` suffix); warns
+/// and ignores it when it is out of range or the kernel cannot map one
+/// stack of that size.
 fn env_stack_size() -> Option<usize> {
     let v = std::env::var("GOROUTINES_STACK_SIZE").ok()?;
-    match parse_size(&v) {
-        Some(n) if n >= MIN_STACK_SIZE => Some(n),
-        _ => {
-            eprintln!(
-                "goroutines: ignoring GOROUTINES_STACK_SIZE={v:?}: expected bytes (at least {MIN_STACK_SIZE}), \
-                 optionally with a k or m suffix, e.g. 512k"
-            );
-            None
-        }
-    }
+    let why = match parse_size(&v) {
+        Some(n) if (MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&n) => match stack::check_size(n) {
+            Ok(()) => return Some(n),
+            Err(e) => format!("the kernel cannot map a stack of that size ({e})"),
+        },
+        _ => format!(
+            "expected at least {MIN_STACK_SIZE} and at most {MAX_STACK_SIZE} bytes, optionally with a k or m \
+             suffix, e.g. 512k"
+        ),
+    };
+    eprintln!("goroutines: ignoring GOROUTINES_STACK_SIZE={v:?}: {why}; using the default, {DEFAULT_STACK_SIZE}");
+    None
 }
 
 fn parse_size(s: &str) -> Option<usize> {

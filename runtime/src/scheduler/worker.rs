@@ -290,6 +290,9 @@ impl Worker {
         if tick % 61 == 0 {
             // The goroutine status's coarse clock (goroutine/clock.rs).
             crate::goroutine::clock::advance();
+            // A busy worker's cached stacks reach a runtime short of them
+            // within 61 picks (stack/pool.rs, "Lend").
+            self.shared.stacks.share_cache(&mut self.stacks.borrow_mut(), self.is_active());
             if self.is_active() {
                 if let Some(g) = self.shared.steal_injector(&self.deque) {
                     return Some(g);
@@ -398,7 +401,7 @@ impl Worker {
     fn can_admit(&self) -> bool {
         self.is_active()
             && self.shared.admission_waiting()
-            && (!self.stacks.borrow().is_empty() || self.shared.stacks.has_pooled())
+            && (!self.stacks.borrow().is_empty() || self.shared.stacks.can_acquire())
     }
 
     fn has_local_work(&self) -> bool {
@@ -448,12 +451,6 @@ impl Worker {
             if let Some(g) = self.watch_remote() {
                 return Some(g);
             }
-            // An inactive worker's cached stacks are out of reach of the
-            // workers that take new goroutines: hand them over (shared.rs
-            // invariant 4).
-            if !self.is_active() && !self.stacks.borrow().is_empty() {
-                self.shared.stacks.give_back(&mut self.stacks.borrow_mut());
-            }
             // Announce, fence, look once more (idle.rs invariant 3).
             let listed = self.is_active();
             self.me.sleeping.store(true, Ordering::SeqCst);
@@ -461,6 +458,11 @@ impl Worker {
                 idle.add_sleeper(self.index);
             }
             fence(Ordering::SeqCst);
+            // Cached stacks are out of reach while this worker sleeps: an
+            // inactive worker's always go to the pool (shared.rs invariant
+            // 4), an active one's when another runtime waits for a stack
+            // (after the fence: stack/pool.rs, "Lend").
+            self.shared.stacks.share_cache(&mut self.stacks.borrow_mut(), listed);
             let work = self.has_local_work() || (listed && self.shared.has_stealable());
             if !work {
                 if listed && self.shared.may_be_deadlocked() {

@@ -8,8 +8,9 @@
 //! ^ limit                  ^ guard_end
 //! ```
 //!
-//! Stacks are mapped in chunks: one writable mapping for `n` stacks side by
-//! side, then each stack's lowest page becomes its guard, in one of two ways:
+//! Stacks are mapped in chunks: one mapping for `n` stacks side by side,
+//! writable but for its lowest page (the lowest stack's guard), then each
+//! other stack's lowest page becomes its guard, in one of two ways:
 //!
 //! - `madvise(MADV_GUARD_INSTALL)` (Linux 6.13+): a guard marker in the page
 //!   tables. No VMA is split and `mmap_lock` is only read-locked, so workers
@@ -34,6 +35,8 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use corosensei::stack::{Stack, StackPointer};
+
+use super::MAX_STACK_SIZE;
 
 /// The page size, read once.
 pub(crate) fn page_size() -> usize {
@@ -139,34 +142,52 @@ pub(crate) struct GuardedStack {
     pub(crate) unchecked_uses: u32,
 }
 
+/// Bytes one stack of `size` usable bytes spans: its usable part, rounded
+/// up to whole pages (and to corosensei's minimum), and its guard page.
+/// `Err` above [`MAX_STACK_SIZE`], so that no span, and no chunk of
+/// [`MAX_CHUNK`] spans, overflows an address.
+pub(crate) fn span(size: usize) -> io::Result<usize> {
+    if size > MAX_STACK_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a goroutine stack may have at most {MAX_STACK_SIZE} bytes, not {size}"),
+        ));
+    }
+    let page = page_size();
+    // At most 1 GiB and a page: no overflow.
+    Ok(size.max(corosensei::stack::MIN_STACK_SIZE).next_multiple_of(page) + page)
+}
+
+/// The most stacks `map_chunk` maps at once.
+pub(crate) const MAX_CHUNK: usize = 64;
+
 impl GuardedStack {
-    /// Maps `n` stacks of `size` usable bytes each (rounded up to whole
-    /// pages), each with a guard page below it.
+    /// Maps `n` stacks (1 to [`MAX_CHUNK`]) of `size` usable bytes each
+    /// (rounded up to whole pages), each with a guard page below it, in one
+    /// mapping. `Err` with the OS error if the kernel refuses, or for a size
+    /// above [`MAX_STACK_SIZE`].
     pub(crate) fn map_chunk(size: usize, n: usize) -> io::Result<Vec<GuardedStack>> {
+        debug_assert!((1..=MAX_CHUNK).contains(&n), "chunk of {n} stacks");
+        let n = n.clamp(1, MAX_CHUNK);
         let page = page_size();
-        let usable = size
-            .max(corosensei::stack::MIN_STACK_SIZE)
-            .checked_add(page - 1)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "stack size overflows"))?
-            & !(page - 1);
-        let one = usable + page;
-        let total = one
-            .checked_mul(n.max(1))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "stack chunk size overflows"))?;
-        // The chunk is reserved PROT_NONE, one page larger, and all but that
-        // lowest page made writable. The kernel places a new mapping right
-        // below the previous one; a writable chunk would merge into the
-        // previous chunk's VMA, and merging write-locks that VMA, waiting for
-        // every fault in progress there (the other workers' first touches of
-        // their stacks). The PROT_NONE page keeps chunks from merging.
-        let reserved = total + page;
+        let one = span(size)?;
+        // At most 64 spans of 1 GiB and a page: no overflow.
+        let total = one * n;
+        // The chunk is mapped PROT_NONE, and all but its lowest page (the
+        // lowest stack's guard) made writable. The kernel places a new
+        // mapping right below the previous one; a writable lowest page would
+        // let the next chunk's writable top merge into this chunk's VMA, and
+        // merging write-locks that VMA, waiting for every fault in progress
+        // there (the other workers' first touches of their stacks). The
+        // guard is part of its stack, so unmapping the stack frees it: a
+        // chunk whose stacks were all unmapped leaves nothing behind.
         // SAFETY: an anonymous private mapping at an address of the kernel's
         // choosing touches no existing memory. MAP_NORESERVE: pages are
         // committed on touch, so a deep-but-idle stack costs only address space.
         let base = unsafe {
             libc::mmap(
                 ptr::null_mut(),
-                reserved,
+                total,
                 libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -176,20 +197,22 @@ impl GuardedStack {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let base = base as usize + page;
-        // SAFETY: [base, base + total) is inside our new, unused reservation.
-        let rc = unsafe { libc::mprotect(base as *mut libc::c_void, total, libc::PROT_READ | libc::PROT_WRITE) };
+        let base = base as usize;
+        // SAFETY: [base + page, base + total) is inside our new, unused mapping.
+        let rc = unsafe {
+            libc::mprotect((base + page) as *mut libc::c_void, total - page, libc::PROT_READ | libc::PROT_WRITE)
+        };
         if rc != 0 {
             let err = io::Error::last_os_error();
-            // SAFETY: the whole reservation is ours and unused.
-            unsafe { libc::munmap((base - page) as *mut libc::c_void, reserved) };
+            // SAFETY: the whole mapping is ours and unused.
+            unsafe { libc::munmap(base as *mut libc::c_void, total) };
             return Err(err);
         }
-        let n = n.max(1);
+        // In the mapping: base + i * one for i < n <= 64.
         let guards: Vec<usize> = (0..n).map(|i| base + i * one).collect();
-        if let Err(err) = install_guards(&guards, page) {
-            // SAFETY: the whole reservation is ours and unused.
-            unsafe { libc::munmap((base - page) as *mut libc::c_void, reserved) };
+        if let Err(err) = install_guards(&guards[1..], page) {
+            // SAFETY: the whole mapping is ours and unused.
+            unsafe { libc::munmap(base as *mut libc::c_void, total) };
             return Err(err);
         }
         Ok(guards.into_iter().map(|limit| GuardedStack { limit, len: one, unchecked_uses: 0 }).collect())
@@ -301,6 +324,58 @@ unsafe impl Sync for GuardedStack {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the kernel can read the byte at `addr` (a write from it to a
+    /// pipe fails with EFAULT if it cannot; nothing faults here).
+    fn readable(addr: usize) -> bool {
+        let mut fds = [0; 2];
+        // SAFETY: a fresh pipe; `fds` is a valid out-parameter.
+        let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
+        assert_eq!(rc, 0);
+        // SAFETY: write(2) checks the source itself: an inaccessible one is
+        // EFAULT, not a fault in this process.
+        let n = unsafe { libc::write(fds[1], addr as *const libc::c_void, 1) };
+        let err = io::Error::last_os_error();
+        // SAFETY: closing the pipe we opened.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        assert!(n == 1 || err.raw_os_error() == Some(libc::EFAULT), "{err}");
+        n == 1
+    }
+
+    #[test]
+    fn every_stack_of_a_chunk_has_an_inaccessible_guard_below_it() {
+        let mut chunk = GuardedStack::map_chunk(64 * 1024, 4).unwrap();
+        let page = page_size();
+        for s in &chunk {
+            let (start, end) = s.guard();
+            assert_eq!(end - start, page);
+            assert!(!readable(start) && !readable(end - 1), "guard of the stack at {start:#x}");
+            assert!(readable(end) && readable(s.top() - 1));
+        }
+        // Unmapping the lowest (whose guard is the chunk's PROT_NONE page)
+        // and a middle one leaves the others whole.
+        let lowest = chunk.iter().position(|s| s.limit == chunk.iter().map(|s| s.limit).min().unwrap()).unwrap();
+        drop(chunk.swap_remove(lowest));
+        drop(chunk.pop());
+        for s in &chunk {
+            assert!(!readable(s.guard().0));
+            assert!(readable(s.guard().1) && readable(s.top() - 1));
+        }
+    }
+
+    #[test]
+    fn sizes_that_would_overflow_an_address_are_refused() {
+        for size in [usize::MAX, usize::MAX - 4095, MAX_STACK_SIZE + 1] {
+            let err = GuardedStack::map_chunk(size, 1).err().expect("refused");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert!(span(size).is_err());
+        }
+        assert_eq!(span(MAX_STACK_SIZE).unwrap(), MAX_STACK_SIZE + page_size());
+        assert_eq!(span(1).unwrap(), corosensei::stack::MIN_STACK_SIZE.next_multiple_of(page_size()) + page_size());
+    }
 
     #[test]
     fn fresh_stack_is_not_deep_and_trims() {
