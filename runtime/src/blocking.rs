@@ -18,6 +18,9 @@
 //!    idle for `KEEP_ALIVE` ends.
 //! 3. The pool's lock is held only to push or pop a call and count threads;
 //!    calls run outside it.
+//! 4. A call runs as part of its goroutine's runtime (`acting_for`): what
+//!    it spawns goes there, not to the global runtime, and the runtime
+//!    functions it calls (`max_procs`, `num_goroutines`) answer for it.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -141,15 +144,19 @@ where
     if !current::with_running(|g| g.is_some()) {
         return f();
     }
-    // Goroutines `f` spawns descend from ours (for a leak check).
+    // Goroutines `f` spawns descend from ours (for a leak check) and belong
+    // to our runtime.
     let root = current::with_running(|g| g.map_or(0, |g| g.status.root()));
+    let runtime = crate::scheduler::current_runtime();
     let done = AtomicBool::new(false);
     let mut result: Option<std::thread::Result<T>> = None;
     let waiter = Waiter::current();
     {
         let (done, result) = (&done, &mut result);
         let call = move || {
-            let r = crate::goroutine::status::with_ambient_root(root, || catch_unwind(AssertUnwindSafe(f)));
+            let r = crate::scheduler::acting_for(runtime, || {
+                crate::goroutine::status::with_ambient_root(root, || catch_unwind(AssertUnwindSafe(f)))
+            });
             *result = Some(r);
             // Invariant 1: the last touches of the caller's frame, then the
             // flag; the wake uses our own clone of the waiter.

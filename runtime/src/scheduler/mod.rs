@@ -11,7 +11,7 @@ pub(crate) mod stats;
 mod worker;
 
 pub(crate) use deadlock::timers_ended;
-pub(crate) use runtime::{current_or_global, spawn_at, spawn_spread_at};
+pub(crate) use runtime::{acting_for, current_or_global, current_runtime, spawn_at, spawn_spread_at};
 pub use runtime::{max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, Runtime};
 pub(crate) use shared::Shared;
 pub use shared::{PanicPolicy, MAX_PROCS};

@@ -2,12 +2,13 @@
 //! process-wide global runtime, and the functions that act on "the current
 //! runtime" (the one whose worker runs the caller, else the global one).
 
+use std::cell::Cell;
 use std::io;
 use std::panic::Location;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use super::shared::{Config, PanicPolicy, Shared, MAX_PROCS};
+use super::shared::{valid_procs, Config, PanicPolicy, Shared, MAX_PROCS};
 use super::worker;
 use crate::join::{spawn_in, JoinHandle};
 use crate::stack::{self, DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
@@ -116,10 +117,10 @@ impl Builder {
     /// process exits (a started goroutine can live on no other thread).
     pub fn build(self) -> io::Result<Runtime> {
         let procs = match self.max_procs {
-            Some(0) | Some(MAX_PROCS..) => {
+            Some(n) if !valid_procs(n) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("max_procs must be between 1 and {MAX_PROCS}, got {}", self.max_procs.unwrap_or(0)),
+                    format!("max_procs must be between 1 and {MAX_PROCS}, got {n}"),
                 ))
             }
             Some(n) => n,
@@ -205,7 +206,7 @@ fn start(procs: usize, config: Config) -> io::Result<Runtime> {
 fn env_max_procs() -> Option<usize> {
     let v = std::env::var("GOMAXPROCS").ok()?;
     match v.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_PROCS).contains(&n) => Some(n),
+        Ok(n) if valid_procs(n) => Some(n),
         _ => {
             eprintln!("goroutines: ignoring GOMAXPROCS={v:?}: expected a whole number from 1 to {MAX_PROCS}");
             None
@@ -346,7 +347,10 @@ impl Runtime {
     /// Changes the number of workers taking new goroutines and returns the
     /// previous number. `0` only queries. Growing starts threads; shrinking
     /// stops the extra workers from taking new goroutines, while the
-    /// goroutines already pinned to them finish there.
+    /// goroutines already pinned to them finish there. Above
+    /// [`MAX_PROCS`], `n` counts as `MAX_PROCS`. A worker thread that
+    /// cannot be started is reported on stderr; the workers started so far
+    /// stay, and a later call tries again.
     pub fn set_max_procs(&self, n: usize) -> usize {
         if n == 0 {
             return self.max_procs();
@@ -391,9 +395,35 @@ fn global_slow() -> &'static Shared {
     rt.shared
 }
 
-/// The runtime whose worker runs the caller, else the global one.
+thread_local! {
+    /// The runtime a thread that is not a worker acts for: a blocking-pool
+    /// thread running a goroutine's call (see `acting_for`).
+    static ACTING_FOR: Cell<Option<&'static Shared>> = const { Cell::new(None) };
+}
+
+/// The runtime the caller belongs to: its worker's, or the one a
+/// blocking-pool thread acts for while it runs a goroutine's call.
+pub(crate) fn current_runtime() -> Option<&'static Shared> {
+    worker::current_shared().or_else(|| ACTING_FOR.with(Cell::get))
+}
+
+/// Runs `f` on this thread as part of `shared` (`None`: of none): what
+/// `f` spawns, and the runtime functions it calls, go to `shared`. For
+/// `blocking()`, whose calls run on a pool serving every runtime.
+pub(crate) fn acting_for<R>(shared: Option<&'static Shared>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<&'static Shared>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ACTING_FOR.with(|a| a.set(self.0));
+        }
+    }
+    let _restore = Restore(ACTING_FOR.with(|a| a.replace(shared)));
+    f()
+}
+
+/// The runtime the caller belongs to, else the global one.
 pub(crate) fn current_or_global() -> &'static Shared {
-    worker::current_shared().unwrap_or_else(global)
+    current_runtime().unwrap_or_else(global)
 }
 
 pub(crate) fn spawn_at<F, T>(f: F, site: &'static Location<'static>) -> JoinHandle<T>
@@ -432,7 +462,7 @@ where
 /// Worker threads of the current runtime that take new goroutines (Go's
 /// `runtime.GOMAXPROCS(0)`).
 pub fn max_procs() -> usize {
-    if let Some(s) = worker::current_shared().or_else(|| GLOBAL.get().copied()) {
+    if let Some(s) = current_runtime().or_else(|| GLOBAL.get().copied()) {
         return s.active();
     }
     let pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
@@ -447,7 +477,7 @@ pub fn max_procs() -> usize {
 /// queries. Before the global runtime starts, this sets how many it starts
 /// with. See [`Runtime::set_max_procs`].
 pub fn set_max_procs(n: usize) -> usize {
-    if let Some(s) = worker::current_shared().or_else(|| GLOBAL.get().copied()) {
+    if let Some(s) = current_runtime().or_else(|| GLOBAL.get().copied()) {
         return Runtime { shared: s }.set_max_procs(n);
     }
     let mut pending = GLOBAL_INIT.lock().unwrap_or_else(|e| e.into_inner());
@@ -465,7 +495,7 @@ pub fn set_max_procs(n: usize) -> usize {
 /// Goroutines of the current runtime that have been spawned and have not
 /// ended (Go's `runtime.NumGoroutine`). 0 before the global runtime starts.
 pub fn num_goroutines() -> usize {
-    worker::current_shared().or_else(|| GLOBAL.get().copied()).map_or(0, Shared::live)
+    current_runtime().or_else(|| GLOBAL.get().copied()).map_or(0, Shared::live)
 }
 
 #[cfg(test)]

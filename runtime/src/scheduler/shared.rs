@@ -60,6 +60,13 @@ use crate::stack::StackPool;
 /// The most worker threads one runtime may have.
 pub const MAX_PROCS: usize = 256;
 
+/// The one rule for a number of workers, whoever gives it
+/// (`Builder::max_procs`, `GOMAXPROCS`, `set_max_procs`): from 1 to
+/// [`MAX_PROCS`], both included.
+pub(crate) fn valid_procs(n: usize) -> bool {
+    (1..=MAX_PROCS).contains(&n)
+}
+
 /// What a runtime does when a goroutine panics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PanicPolicy {

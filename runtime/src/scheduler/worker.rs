@@ -199,7 +199,9 @@ pub(crate) fn push_woken_local(shared: &Shared, home: usize, g: GoRef) -> Result
     }
 }
 
-/// Starts worker `index` of `shared`: fills its slot, then spawns its thread.
+/// Starts worker `index` of `shared`: spawns its thread, then fills its
+/// slot, then lets the thread run. A thread that cannot be spawned leaves
+/// the slot empty, so a later call may try the same index again.
 pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
     let deque = Deque::new_fifo();
     let slot = WorkerShared {
@@ -214,31 +216,42 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         spawned_at: AtomicU32::new(u32::MAX),
         stats: CachePadded::new(WorkerStats::default()),
     };
-    let me: &'static WorkerShared = match shared.slot(index).set(slot) {
-        Ok(()) => shared.slot(index).get().expect("just set"),
-        Err(_) => unreachable!("worker {index} started twice"),
-    };
-    std::thread::Builder::new().name(format!("{}-{index}", shared.config.thread_name)).spawn(move || {
-        let _ = me.thread.set(std::thread::current());
-        overflow::prepare_thread();
-        let worker = Worker {
-            index,
-            shared,
-            me,
-            deque,
-            runnext: Cell::new(None),
-            runnext_streak: Cell::new(0),
-            ready: RefCell::new(VecDeque::new()),
-            yielded: RefCell::new(VecDeque::new()),
-            in_goroutine: Cell::new(false),
-            tick: Cell::new(0),
-            stacks: RefCell::new(Vec::new()),
-            records: RefCell::new(Vec::new()),
-            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
-        };
-        WORKER.with(|w| w.set(&worker));
-        worker.run()
-    })?;
+    // The thread waits for its slot: it is filled only once the thread
+    // exists (a failed spawn must not leave a filled slot behind).
+    let (filled, wait_filled) = std::sync::mpsc::sync_channel::<()>(1);
+    let thread =
+        std::thread::Builder::new().name(format!("{}-{index}", shared.config.thread_name)).spawn(move || {
+            if wait_filled.recv().is_err() {
+                return; // the starter gave up: the slot stays empty
+            }
+            let me = shared.slot(index).get().expect("filled before the thread is let go");
+            let _ = me.thread.set(std::thread::current());
+            overflow::prepare_thread();
+            let worker = Worker {
+                index,
+                shared,
+                me,
+                deque,
+                runnext: Cell::new(None),
+                runnext_streak: Cell::new(0),
+                ready: RefCell::new(VecDeque::new()),
+                yielded: RefCell::new(VecDeque::new()),
+                in_goroutine: Cell::new(false),
+                tick: Cell::new(0),
+                stacks: RefCell::new(Vec::new()),
+                records: RefCell::new(Vec::new()),
+                rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+            };
+            WORKER.with(|w| w.set(&worker));
+            worker.run()
+        })?;
+    if shared.slot(index).set(slot).is_err() {
+        unreachable!("worker {index} started twice: `grow` serialises starts");
+    }
+    // The thread runs from here; the handle is not kept (workers live as
+    // long as the process).
+    let _ = filled.send(());
+    drop(thread);
     Ok(())
 }
 
