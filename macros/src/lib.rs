@@ -132,7 +132,10 @@ pub fn pipeline(input: TokenStream) -> TokenStream {
 /// - **Which arm**: the select blocks until at least one operation can
 ///   proceed, then performs exactly one, chosen uniformly at random among
 ///   those ready, and runs its arm. With `default`, it does not block: if
-///   no operation is ready, the `default` arm runs.
+///   no operation is ready, the `default` arm runs. As Go's, `default`
+///   runs only if at one instant during the select no arm could proceed:
+///   a select over two channels never takes `default` while one of them
+///   always holds a value, however the values move between them.
 /// - **Entry**: every channel operand and every sent value is evaluated
 ///   once, in source order, when the select is entered, as in Go.
 /// - **Operands**: `<-x` takes a `Receiver<T>` (owned ones, such as
