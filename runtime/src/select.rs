@@ -41,6 +41,11 @@
 //!    4, chan/zero.rs invariant 5). Only a `mem::forget` skips this, and
 //!    then the channel's next operations past that slot, or its peer,
 //!    wait, as behind a forgotten lock guard; memory stays safe.
+//!    A consequence for unbuffered channels: a receive (a select's too,
+//!    and `try_recv`) that pairs with a select's send arm waits, inside
+//!    its call, for that select's `send` (or its drop); so the code
+//!    between a `Select::select` and its completion must not wait for
+//!    its peer (`select!` completes at once).
 //! 4. An operation is completed through any handle of its channel (a
 //!    clone too), and only in the direction of its arm.
 //! 5. A select that does not block (`try_select`, `default`, a deadline

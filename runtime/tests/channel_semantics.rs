@@ -98,8 +98,7 @@ fn a_select_past_its_deadline_is_linearizable() {
     no_arm_is_ever_missed(ROUNDS, buffered, true, |sel| sel.select_timeout(Duration::ZERO));
 }
 
-/// The same with a large buffer (`r1` and `r2` are never full) and a
-/// third, unbuffered arm that is never ready: its reading must hold still.
+/// The same with a large buffer (`r1` and `r2` are never full).
 #[test]
 fn try_select_over_both_flavors_is_linearizable() {
     no_arm_is_ever_missed(ROUNDS / 2, || chan(64), true, |sel| sel.try_select());

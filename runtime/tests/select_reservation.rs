@@ -271,3 +271,31 @@ fn a_past_deadline_select_answers() {
     assert!(sel.select_timeout(Duration::from_millis(10)).is_none());
     assert!(start.elapsed() < Duration::from_secs(10));
 }
+
+/// A sender parked on a full ring is woken when the reservation at the
+/// ring's head is abandoned, and passes the hole (a review's interleaving:
+/// without the wake it slept while there was room).
+#[test]
+fn a_sender_parked_behind_an_abandoned_reservation_is_woken() {
+    let (tx, rx) = chan::<u32>(2);
+    tx.send(1).unwrap();
+    let mut sel = Select::new();
+    sel.send(&tx);
+    let op = sel.select(); // slot 1 reserved, the ring is full
+    let (tx2, tx3) = (tx.clone(), tx.clone());
+    let d1 = std::thread::spawn(move || tx2.send(2));
+    let d2 = std::thread::spawn(move || tx3.send(3));
+    // A receive takes 1 and wakes one sender, which fills slot 0.
+    assert_eq!(rx.recv(), Some(1));
+    // Give both senders time to park (a shaping pause, not an assertion).
+    std::thread::sleep(Duration::from_millis(20));
+    drop(op); // the hole is now at the head
+    let got = within(10, "both parked senders", move || {
+        d1.join().unwrap().unwrap();
+        d2.join().unwrap().unwrap();
+        let mut v = vec![rx.recv().unwrap(), rx.recv().unwrap()];
+        v.sort();
+        v
+    });
+    assert_eq!(got, [2, 3]);
+}

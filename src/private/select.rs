@@ -185,7 +185,7 @@ pub fn send_value<T>(_sender: Option<&Sender<T>>) -> fn(T) -> Option<T> {
 /// Adds a receive arm for `r` to `sel`; a disabled arm (`None`) gets the
 /// index `usize::MAX`, which no operation ever has.
 #[inline]
-pub fn add_recv<'a, T>(sel: &mut Select<'a>, r: Option<&'a Receiver<T>>) -> usize {
+pub fn add_recv<'a, T: Send>(sel: &mut Select<'a>, r: Option<&'a Receiver<T>>) -> usize {
     match r {
         Some(r) => sel.recv(r),
         None => usize::MAX,
@@ -194,7 +194,7 @@ pub fn add_recv<'a, T>(sel: &mut Select<'a>, r: Option<&'a Receiver<T>>) -> usiz
 
 /// Adds a send arm for `s` to `sel`; see [`add_recv`].
 #[inline]
-pub fn add_send<'a, T>(sel: &mut Select<'a>, s: Option<&'a Sender<T>>) -> usize {
+pub fn add_send<'a, T: Send>(sel: &mut Select<'a>, s: Option<&'a Sender<T>>) -> usize {
     match s {
         Some(s) => sel.send(s),
         None => usize::MAX,

@@ -26,8 +26,11 @@
 //!    most `cap`), and an abandoned receive reads its message and drops it.
 //!    A receiver that meets a hole at `head` passes it (moves `head`,
 //!    frees the slot) and looks at the next slot; a sender that finds the
-//!    ring full with a hole at `head` passes it the same way and sends. So
-//!    no operation waits for an unfinished reservation. A hole behind
+//!    ring full with a hole at `head` passes it the same way and sends, and
+//!    a sender parks only if `head`'s slot is not a hole (`abandon` stores
+//!    the hole SeqCst and notifies senders, so a parked one is woken to
+//!    pass it). So no operation waits for an abandoned reservation (it
+//!    still waits, briefly, for one in flight). A hole behind
 //!    `head` holds its slot (and counts in `len`) until `head` reaches it:
 //!    FIFO order forbids filling it.
 //! 5. [`Channel::offer`] never waits for another operation in flight (it
@@ -152,7 +155,11 @@ impl<T> Channel<T> {
                     }
                     Err(t) => {
                         tail = t;
-                        snooze(&mut spins);
+                        // Others made progress; only a patient caller may
+                        // yield (invariant 5).
+                        if patient {
+                            snooze(&mut spins);
+                        }
                     }
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
@@ -161,9 +168,12 @@ impl<T> Channel<T> {
                 if head.wrapping_add(self.one_lap) == tail {
                     // Full, unless the slot, `head`'s, is a hole: then pass
                     // it as a receiver would, and look again (invariant 4).
-                    if raw_stamp & self.mark_bit == 0 || !self.pass_hole(head, slot) {
+                    if raw_stamp & self.mark_bit == 0 {
                         return false;
                     }
+                    // Passed by us or by another: either way `head` moved,
+                    // so there is room now. Look again.
+                    self.pass_hole(head, slot);
                     tail = self.tail.load(Ordering::Relaxed);
                     continue;
                 }
@@ -309,8 +319,12 @@ impl<T> Channel<T> {
         if is_send {
             // SAFETY: the slot is reserved for us (invariant 2).
             let slot = unsafe { &*(token.array.slot as *const Slot<T>) };
-            slot.stamp.store(token.array.stamp | self.mark_bit, Ordering::Release);
-            // A receiver passing the hole, not this, frees the slot.
+            // SeqCst, then a notify: a sender that parked because this slot
+            // was at `head` and unwritten either sees the hole in its
+            // re-check (`is_full_for_park`, a SeqCst load) or is woken here
+            // (waker.rs invariant 2), and passes it.
+            slot.stamp.store(token.array.stamp | self.mark_bit, Ordering::SeqCst);
+            self.senders.notify();
         } else {
             // SAFETY: forwarded contract.
             drop(unsafe { self.read(token) });
@@ -338,8 +352,34 @@ impl<T> Channel<T> {
         if tail & self.mark_bit != 0 {
             return None; // closed: ready on both sides
         }
-        let quiet = if is_send { head.wrapping_add(self.one_lap) == tail } else { head == tail };
+        let quiet = if is_send {
+            // Full with a written message at `head`: it stays there while
+            // `head` does not move. An unwritten reservation there could
+            // become a hole (room) with neither `head` nor `tail` moving.
+            head.wrapping_add(self.one_lap) == tail && self.message_at(head)
+        } else {
+            head == tail
+        };
         quiet.then_some((head, tail))
+    }
+
+    /// Whether the slot at `head` holds a written message (not a hole, not
+    /// a reservation still in flight).
+    fn message_at(&self, head: usize) -> bool {
+        let slot = &self.buffer[head & (self.mark_bit - 1)];
+        slot.stamp.load(Ordering::SeqCst) == head.wrapping_add(1)
+    }
+
+    /// Whether a sender may park: full, and the slot at `head` is not a
+    /// hole it could pass (invariant 4; SeqCst, against `abandon`'s store).
+    pub(crate) fn is_full_for_park(&self) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        let tail = self.tail.load(Ordering::SeqCst);
+        if head.wrapping_add(self.one_lap) != tail & !self.mark_bit {
+            return false;
+        }
+        let slot = &self.buffer[head & (self.mark_bit - 1)];
+        slot.stamp.load(Ordering::SeqCst) & self.mark_bit == 0
     }
 
     /// Drops what is buffered, up to the first operation still in flight
@@ -372,7 +412,7 @@ impl<T> Channel<T> {
             }
             let cx = Context::acquire();
             let key = self.senders.register(0, &cx);
-            if !self.is_full() || self.is_closed() {
+            if !self.is_full_for_park() || self.is_closed() {
                 let _ = cx.try_select(Selected::Aborted);
             }
             // Only an abort leaves the entry in: an operation or a close
@@ -452,12 +492,6 @@ impl<T> Channel<T> {
         let head = self.head.load(Ordering::SeqCst);
         let tail = self.tail.load(Ordering::SeqCst);
         tail & !self.mark_bit == head
-    }
-
-    pub(crate) fn is_full(&self) -> bool {
-        let tail = self.tail.load(Ordering::SeqCst);
-        let head = self.head.load(Ordering::SeqCst);
-        head.wrapping_add(self.one_lap) == tail & !self.mark_bit
     }
 
     pub(crate) fn capacity(&self) -> usize {

@@ -18,8 +18,8 @@
 //!    receives drain what is buffered, then return `None`. When the last
 //!    `Receiver` goes, what is buffered is dropped at once (nobody can
 //!    receive it: a file or a large buffer sent is freed then, not when
-//!    the last `Sender` goes), except a value whose send is still in
-//!    flight, which goes with the channel's memory.
+//!    the last `Sender` goes), up to the first operation still in flight:
+//!    what is behind it goes with the channel's memory.
 //! 2. `senders` and `receivers` count live handles (plus one for good once
 //!    a sender is left open, `Sender::leave_open`); the channel's memory
 //!    goes with the last handle of either kind (an `Arc`).
@@ -188,7 +188,7 @@ impl<T> Shared<T> {
         match &self.flavor {
             Flavor::Array(c) => {
                 let key = c.senders.register(oper, cx);
-                (key, !c.is_full() || c.is_closed())
+                (key, !c.is_full_for_park() || c.is_closed())
             }
             Flavor::Zero(c) => c.register_send(oper, cx),
         }
@@ -269,7 +269,7 @@ impl<T> Shared<T> {
 
     pub(crate) fn is_ready_send(&self) -> bool {
         match &self.flavor {
-            Flavor::Array(c) => !c.is_full() || c.is_closed(),
+            Flavor::Array(c) => !c.is_full_for_park() || c.is_closed(),
             Flavor::Zero(c) => c.is_ready_send(),
         }
     }
@@ -431,15 +431,20 @@ impl<T> Receiver<T> {
     /// cooperative budget (invariant 3): for callers that hold a lock,
     /// which must never switch their goroutine out.
     pub(crate) fn drain_now(&self) {
-        loop {
-            let token = &mut Token::default();
-            if !self.shared.start_recv(token) {
-                return;
-            }
-            // SAFETY: reserved just above, on this channel.
-            if unsafe { self.shared.read(token) }.is_err() {
-                return;
-            }
+        match &self.shared.flavor {
+            // Never waits for an operation in flight (which could switch the
+            // goroutine out under the caller's lock).
+            Flavor::Array(c) => c.discard_buffered(),
+            Flavor::Zero(_) => loop {
+                let token = &mut Token::default();
+                if !self.shared.start_recv(token) {
+                    return;
+                }
+                // SAFETY: reserved just above, on this channel.
+                if unsafe { self.shared.read(token) }.is_err() {
+                    return;
+                }
+            },
         }
     }
 

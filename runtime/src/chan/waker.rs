@@ -75,9 +75,6 @@ pub(crate) struct Waker {
     /// are stale, skipped and swept (invariant 3).
     order: VecDeque<(u32, u32)>,
     live: usize,
-    /// Operations ever registered (wrapping): what a non-blocking select
-    /// compares to see that no peer arrived between two looks (zero.rs).
-    registered: usize,
 }
 
 impl Waker {
@@ -96,7 +93,6 @@ impl Waker {
         let generation = self.slots[slot as usize].generation;
         self.order.push_back((slot, generation));
         self.live += 1;
-        self.registered = self.registered.wrapping_add(1);
         Key { slot, generation }
     }
 
@@ -205,11 +201,6 @@ impl Waker {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.live == 0
-    }
-
-    /// Operations ever registered here (wrapping).
-    pub(crate) fn registrations(&self) -> usize {
-        self.registered
     }
 }
 

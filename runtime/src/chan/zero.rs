@@ -45,6 +45,13 @@ use super::token::Token;
 use super::waker::{Key, Waker};
 use super::TryError;
 
+/// One try of a blocking operation: done, or declined by its peer
+/// (invariant 5), with what to try again with.
+enum Attempt<R, M> {
+    Done(R),
+    Declined(M),
+}
+
 /// Where a message changes hands (invariant 2).
 struct Packet<T> {
     on_stack: bool,
@@ -96,6 +103,18 @@ struct Inner {
     senders: Waker,
     receivers: Waker,
     is_closed: bool,
+    /// Operations ever registered on either side (wrapping; it sits in
+    /// `is_closed`'s padding): what a non-blocking select compares to see
+    /// that no peer arrived between two looks (`quiet_version`).
+    registered: u32,
+}
+
+impl Inner {
+    fn register(&mut self, is_send: bool, oper: usize, packet: *mut (), heap: bool, cx: &Context) -> Key {
+        self.registered = self.registered.wrapping_add(1);
+        let side = if is_send { &mut self.senders } else { &mut self.receivers };
+        side.register(oper, packet, heap, cx)
+    }
 }
 
 pub(crate) struct Channel<T> {
@@ -114,7 +133,12 @@ unsafe impl<T: Send> Sync for Channel<T> {}
 impl<T> Channel<T> {
     pub(crate) fn new() -> Channel<T> {
         Channel {
-            inner: SpinLock::new(Inner { senders: Waker::default(), receivers: Waker::default(), is_closed: false }),
+            inner: SpinLock::new(Inner {
+                senders: Waker::default(),
+                receivers: Waker::default(),
+                is_closed: false,
+                registered: 0,
+            }),
             closed: AtomicBool::new(false),
             _msgs: PhantomData,
         }
@@ -221,112 +245,153 @@ impl<T> Channel<T> {
     }
 
     /// Blocking send; `Err(Full)` means timed out at `deadline`.
-    pub(crate) fn send(&self, mut msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
-        loop {
-            let token = &mut Token::default();
-            let mut inner = self.lock();
-            if let Some(op) = inner.receivers.try_select() {
-                token.zero = op.packet;
-                drop(inner);
-                // SAFETY: paired just above.
-                return unsafe { self.write(token, msg) }.map_err(TryError::Closed);
-            }
-            if inner.is_closed {
-                return Err(TryError::Closed(msg));
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(TryError::Full(msg));
-            }
-            // Block with the message in a packet on our stack (invariant 2).
-            let cx = Context::acquire();
-            let packet = Packet::on_stack(Some(msg));
-            let key = inner.senders.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
-            drop(inner);
-            let sel = cx.wait_until(deadline);
-            if sel == Selected::Aborted {
-                // A close took the entry out itself (waker.rs inv. 1).
-                self.lock().senders.unregister(key);
-            }
-            if let Selected::Operation(_) = sel {
-                // A receiver took it, is taking it, or declined (invariant
-                // 5): wait until it is done with our stack.
-                packet.wait_ready();
-            }
-            cx.release();
-            // SAFETY: `ready` seen, or nobody selected us: nobody else
-            // touches the packet any more.
-            let left = unsafe { (*packet.msg.get()).take() };
-            msg = match (sel, left) {
-                (Selected::Operation(_), None) => return Ok(()),
-                (Selected::Operation(_), Some(m)) => m, // declined: again
-                (Selected::Aborted, Some(m)) => return Err(TryError::Full(m)),
-                (Selected::Closed(_), Some(m)) => return Err(TryError::Closed(m)),
-                _ => unreachable!("an unselected packet keeps its message"),
-            };
+    #[inline]
+    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
+        match self.send_once(msg, deadline) {
+            Attempt::Done(result) => result,
+            Attempt::Declined(msg) => self.send_again(msg, deadline),
         }
     }
 
-    /// Blocking receive; `Err(Full)` means timed out at `deadline`.
-    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
+    /// `send` after a receiver declined (invariant 5): off the fast path.
+    #[cold]
+    #[inline(never)]
+    fn send_again(&self, mut msg: T, deadline: Option<Instant>) -> Result<(), TryError<T>> {
         loop {
-            let mut inner = self.lock();
-            if let Some(op) = inner.senders.try_select() {
-                drop(inner);
-                if op.heap {
-                    // SAFETY: a select send arm's packet, paired just above.
-                    match unsafe { take_from_heap(op.packet as *mut Packet<T>) } {
-                        Some(msg) => return Ok(msg),
-                        None => continue, // declined (invariant 5)
-                    }
-                }
-                let token = &mut Token { zero: op.packet, ..Token::default() };
-                // SAFETY: a blocked sender's stack packet, paired just above.
-                return unsafe { self.read(token) }.map_err(|()| TryError::Closed(()));
+            match self.send_once(msg, deadline) {
+                Attempt::Done(result) => return result,
+                Attempt::Declined(m) => msg = m,
             }
-            if inner.is_closed {
-                return Err(TryError::Closed(()));
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(TryError::Full(()));
-            }
-            let cx = Context::acquire();
-            let packet = Packet::<T>::on_stack(None);
-            let key = inner.receivers.register(0, &packet as *const Packet<T> as *mut (), false, &cx);
+        }
+    }
+
+    fn send_once(&self, msg: T, deadline: Option<Instant>) -> Attempt<Result<(), TryError<T>>, T> {
+        let token = &mut Token::default();
+        let mut inner = self.lock();
+        if let Some(op) = inner.receivers.try_select() {
+            token.zero = op.packet;
             drop(inner);
-            let sel = cx.wait_until(deadline);
-            let result = match sel {
-                Selected::Operation(_) => {
-                    packet.wait_ready();
-                    // SAFETY: the sender wrote (or declined) and set
-                    // `ready`; it no longer touches the packet.
-                    unsafe { (*packet.msg.get()).take() }.map(Ok)
+            // SAFETY: paired just above.
+            return Attempt::Done(unsafe { self.write(token, msg) }.map_err(TryError::Closed));
+        }
+        if inner.is_closed {
+            return Attempt::Done(Err(TryError::Closed(msg)));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Attempt::Done(Err(TryError::Full(msg)));
+        }
+        // Block with the message in a packet on our stack (invariant 2).
+        let cx = Context::acquire();
+        let packet = Packet::on_stack(Some(msg));
+        let key = inner.register(true, 0, &packet as *const Packet<T> as *mut (), false, &cx);
+        drop(inner);
+        let sel = cx.wait_until(deadline);
+        let result = match sel {
+            Selected::Operation(_) => {
+                // A receiver took it, is taking it, or declined (invariant
+                // 5): wait until it is done with our stack.
+                packet.wait_ready();
+                // SAFETY: `ready` seen: the receiver no longer touches it.
+                match unsafe { (*packet.msg.get()).take() } {
+                    None => Attempt::Done(Ok(())),
+                    Some(msg) => Attempt::Declined(msg),
                 }
-                Selected::Aborted => {
-                    self.lock().receivers.unregister(key);
-                    Some(Err(TryError::Full(())))
+            }
+            Selected::Aborted | Selected::Closed(_) => {
+                if sel == Selected::Aborted {
+                    // A close took the entry out itself (waker.rs inv. 1).
+                    self.lock().senders.unregister(key);
                 }
-                Selected::Closed(_) => Some(Err(TryError::Closed(()))),
-                Selected::Waiting => unreachable!("wait_until returns a selection"),
-            };
-            cx.release();
-            if let Some(result) = result {
+                // SAFETY: nobody selected us, so nobody touches the packet.
+                let msg = unsafe { (*packet.msg.get()).take() }.expect("an unselected packet keeps its message");
+                Attempt::Done(Err(if sel == Selected::Aborted { TryError::Full(msg) } else { TryError::Closed(msg) }))
+            }
+            Selected::Waiting => unreachable!("wait_until returns a selection"),
+        };
+        cx.release();
+        result
+    }
+
+    /// Blocking receive; `Err(Full)` means timed out at `deadline`.
+    #[inline]
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
+        match self.recv_once(deadline) {
+            Attempt::Done(result) => result,
+            Attempt::Declined(()) => self.recv_again(deadline),
+        }
+    }
+
+    /// `recv` after a sender declined (invariant 5): off the fast path.
+    #[cold]
+    #[inline(never)]
+    fn recv_again(&self, deadline: Option<Instant>) -> Result<T, TryError<()>> {
+        loop {
+            if let Attempt::Done(result) = self.recv_once(deadline) {
                 return result;
             }
-            // The sender declined (invariant 5): again.
         }
+    }
+
+    fn recv_once(&self, deadline: Option<Instant>) -> Attempt<Result<T, TryError<()>>, ()> {
+        let token = &mut Token::default();
+        let mut inner = self.lock();
+        if let Some(op) = inner.senders.try_select() {
+            drop(inner);
+            if op.heap {
+                // SAFETY: a select send arm's packet, paired just above.
+                return match unsafe { take_from_heap(op.packet as *mut Packet<T>) } {
+                    Some(msg) => Attempt::Done(Ok(msg)),
+                    None => Attempt::Declined(()),
+                };
+            }
+            token.zero = op.packet;
+            // SAFETY: a blocked sender's stack packet, paired just above.
+            return Attempt::Done(unsafe { self.read(token) }.map_err(|()| TryError::Closed(())));
+        }
+        if inner.is_closed {
+            return Attempt::Done(Err(TryError::Closed(())));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Attempt::Done(Err(TryError::Full(())));
+        }
+        let cx = Context::acquire();
+        let packet = Packet::<T>::on_stack(None);
+        let key = inner.register(false, 0, &packet as *const Packet<T> as *mut (), false, &cx);
+        drop(inner);
+        let sel = cx.wait_until(deadline);
+        let result = match sel {
+            Selected::Operation(_) => {
+                packet.wait_ready();
+                // SAFETY: the sender wrote (or declined) and set `ready`; it
+                // no longer touches the packet.
+                match unsafe { (*packet.msg.get()).take() } {
+                    Some(msg) => Attempt::Done(Ok(msg)),
+                    None => Attempt::Declined(()),
+                }
+            }
+            Selected::Aborted | Selected::Closed(_) => {
+                if sel == Selected::Aborted {
+                    self.lock().receivers.unregister(key);
+                }
+                Attempt::Done(Err(if sel == Selected::Aborted { TryError::Full(()) } else { TryError::Closed(()) }))
+            }
+            Selected::Waiting => unreachable!("wait_until returns a selection"),
+        };
+        cx.release();
+        result
     }
 
     // ---- select support: a blocked select arm registers a heap packet.
 
     pub(crate) fn register_send(&self, oper: usize, cx: &Context) -> (Key, bool) {
         let mut inner = self.lock();
-        let key = inner.senders.register(oper, Packet::<T>::on_heap() as *mut (), true, cx);
+        let key = inner.register(true, oper, Packet::<T>::on_heap() as *mut (), true, cx);
         (key, inner.receivers.can_select() || inner.is_closed)
     }
 
     pub(crate) fn register_recv(&self, oper: usize, cx: &Context) -> (Key, bool) {
         let mut inner = self.lock();
-        let key = inner.receivers.register(oper, Packet::<T>::on_heap() as *mut (), true, cx);
+        let key = inner.register(false, oper, Packet::<T>::on_heap() as *mut (), true, cx);
         (key, inner.senders.can_select() || inner.is_closed)
     }
 
@@ -393,8 +458,8 @@ impl<T> Channel<T> {
     }
 
     /// See `array::Channel::quiet_version`: `None` when the arm is ready,
-    /// else the count of operations ever registered on the peer side,
-    /// read with its readiness under the lock. An arm becomes ready only
+    /// else the count of operations ever registered, read with its
+    /// readiness under the lock. An arm becomes ready only
     /// by a peer registering (which bumps it) or by the close.
     pub(crate) fn quiet_version(&self, is_send: bool) -> Option<(usize, usize)> {
         let inner = self.lock();
@@ -402,7 +467,7 @@ impl<T> Channel<T> {
         if inner.is_closed || peers.can_select() {
             return None;
         }
-        Some((peers.registrations(), 0))
+        Some((inner.registered as usize, 0))
     }
 
     pub(crate) fn is_ready_send(&self) -> bool {

@@ -17,7 +17,8 @@
 //!    loop of early-finished `recv_timeout(60 s)` would grow it otherwise).
 //! 2. Actions run on the timer thread outside the lock, so they may take
 //!    other locks (a channel's) but must not block: waking a waiter and
-//!    `try_send` into a channel is all they do.
+//!    `offer` into a channel is all they do (it never waits on the
+//!    channel: chan/array.rs invariant 5).
 //! 3. Inserting an entry earlier than the current earliest notifies the
 //!    condition variable, so the thread never sleeps past a deadline.
 
