@@ -58,7 +58,10 @@ fn a_panic_computing_a_send_arms_value_leaves_the_channel_working() {
         let mut sel = Select::new();
         sel.send(&tx2);
         let op = sel.select();
-        let value: u32 = (|| panic!("computing the value failed"))();
+        fn compute() -> u32 {
+            panic!("computing the value failed")
+        }
+        let value = compute();
         op.send(&tx2, value).unwrap();
     }));
     assert!(caught.is_err());
