@@ -97,6 +97,77 @@ fn a_select_send_arm_pairs_with_a_blocked_receiver() {
 /// park/unpark, one unpark per such park). A stale wake (left over from an
 /// earlier wait) coalesces with the real one; the goroutine must still see
 /// the real waker's condition and never park for good.
+/// An abandoned buffered send leaves a hole at the ring's head; a sender
+/// blocked on the full ring is woken to pass it, in every interleaving
+/// (select.rs invariant 3, array.rs invariant 4).
+#[test]
+fn an_abandoned_buffered_send_wakes_a_blocked_sender() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(1);
+        let mut sel = Select::new();
+        sel.send(&tx);
+        let op = sel.select(); // the only slot reserved: full
+        let tx2 = tx.clone();
+        let s = thread::spawn(move || tx2.send(5).unwrap());
+        drop(op); // a hole at the head
+        assert_eq!(rx.recv(), Some(5));
+        s.join().unwrap();
+    });
+}
+
+/// A receiver meets holes and values in any order and gets each value once.
+#[test]
+fn receivers_pass_holes_between_values() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(2);
+        let tx2 = tx.clone();
+        let s = thread::spawn(move || {
+            let mut sel = Select::new();
+            sel.send(&tx2);
+            drop(sel.select());
+            tx2.send(2).unwrap();
+        });
+        tx.send(1).unwrap();
+        let mut got = vec![rx.recv().unwrap(), rx.recv().unwrap()];
+        s.join().unwrap();
+        got.sort();
+        assert_eq!(got, [1, 2]);
+        assert!(rx.try_recv().is_err());
+    });
+}
+
+/// An unbuffered send arm that paired with a blocked receiver and was
+/// dropped declines; the receiver goes on to the next sender.
+#[test]
+fn an_abandoned_unbuffered_send_is_declined_not_lost() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let r = thread::spawn(move || rx.recv());
+        let mut sel = Select::new();
+        sel.send(&tx);
+        drop(sel.select());
+        tx.send(8).unwrap();
+        assert_eq!(r.join().unwrap(), Some(8));
+    });
+}
+
+/// An unbuffered receive arm dropped after pairing: the value is either
+/// given back to its sender (and received next) or was handed over and
+/// dropped; the sender finishes either way.
+#[test]
+fn an_abandoned_unbuffered_receive_never_strands_its_sender() {
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let s = thread::spawn(move || tx.send(3).is_ok());
+        let mut sel = Select::new();
+        sel.recv(&rx);
+        drop(sel.select());
+        let got = rx.recv(); // the value again, or None once the sender left
+        assert!(s.join().unwrap());
+        assert!(got == Some(3) || got.is_none());
+    });
+}
+
 #[test]
 fn park_token_never_loses_a_wake() {
     use goroutines_runtime::__loom::ParkToken;

@@ -288,9 +288,12 @@ fn a_sender_parked_behind_an_abandoned_reservation_is_woken() {
     let (tx2, tx3) = (tx.clone(), tx.clone());
     let d1 = std::thread::spawn(move || tx2.send(2));
     let d2 = std::thread::spawn(move || tx3.send(3));
-    // A receive takes 1 and wakes one sender, which fills slot 0.
+    // Let both senders park on the full ring (a shaping pause, not an
+    // assertion: the test passes whether or not they did).
+    std::thread::sleep(Duration::from_millis(20));
+    // A receive takes 1 and wakes one sender, which fills slot 0; the head
+    // is now the reserved slot.
     assert_eq!(rx.recv(), Some(1));
-    // Give both senders time to park (a shaping pause, not an assertion).
     std::thread::sleep(Duration::from_millis(20));
     drop(op); // the hole is now at the head
     let got = within(10, "both parked senders", move || {
