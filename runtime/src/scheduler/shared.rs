@@ -127,7 +127,10 @@ pub(crate) struct WorkerShared {
 impl WorkerShared {
     /// The goroutine this worker resumed last, if any.
     pub(crate) fn running_goroutine(&self) -> Option<&'static Goroutine> {
-        let p = self.running.load(Ordering::Relaxed);
+        // Acquire, with the worker's Release store: the record's fields,
+        // written when it was made (maybe on another thread), are seen
+        // initialised by the monitor that reads them through this pointer.
+        let p = self.running.load(Ordering::Acquire);
         // SAFETY: only pointers to goroutine records are stored here, and
         // records are never freed (goref.rs invariant 2).
         unsafe { p.as_ref() }

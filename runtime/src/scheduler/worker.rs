@@ -570,7 +570,9 @@ impl Worker {
         current::reset_budget();
         let _ = crate::goroutine::status::take_pending();
         g.status.running();
-        self.me.running.store(&*g as *const Goroutine as *mut Goroutine, Ordering::Relaxed);
+        // Release: publishes the record to the monitor (WorkerShared::
+        // running_goroutine); a plain store on x86-64.
+        self.me.running.store(&*g as *const Goroutine as *mut Goroutine, Ordering::Release);
         self.prefetch_next();
         self.in_goroutine.set(true);
         WorkerStats::bump(&self.me.stats.switches);
