@@ -32,6 +32,7 @@ mod rayon_rt;
 mod report;
 mod rounds;
 mod scenario;
+mod shape;
 mod ticks;
 mod tokio_rt;
 

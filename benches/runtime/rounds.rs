@@ -39,8 +39,7 @@ pub fn run(scenario: &Scenario, launchers: &[&(Impl, Launcher)], rounds: usize) 
     let names: Vec<&str> = launchers.iter().map(|(which, _)| which.label()).collect();
     eprintln!("running {}: {rounds} rounds of {}, order rotating", scenario.name, names.join(", "));
     let mut outcomes: Vec<Outcome> = launchers.iter().map(|_| Outcome::default()).collect();
-    let base =
-        |which: Impl| Params { n: scenario.n_for(which), procs: scenario.procs, warmup: 0, runs: 1, serve: false };
+    let base = |which: Impl| Params::once(scenario, which);
     match scenario.processes {
         Processes::Shared { warmup } => {
             // One long-lived child per implementation, warmed up one after
