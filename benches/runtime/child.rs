@@ -11,6 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::scenario::{metric, Impl, Scenario};
+use crate::shape::{Shape, SHAPED};
 use crate::{crossbeam_rt, ours, parking_lot_rt, rayon_rt, tokio_rt};
 
 /// What a long-lived child prints when it has finished its warm-up or a
@@ -30,6 +31,25 @@ pub struct Params {
     /// After the warm-up, print `ready` and do one measured run per `run`
     /// line on stdin (then `ready` again) until stdin closes.
     pub serve: bool,
+    /// Where ours' body runs (`--shape`; ours only, and only in the
+    /// scenarios [`SHAPED`](crate::shape::SHAPED) names). The rounds mode
+    /// leaves it at [`Shape::BlockOn`] and passes no `--shape`.
+    pub shape: Shape,
+}
+
+impl Params {
+    /// One measured run, no warm-up, no serving, the rounds mode's shape:
+    /// the scenario's own sizes for `which`.
+    pub fn once(scenario: &Scenario, which: Impl) -> Params {
+        Params {
+            n: scenario.n_for(which),
+            procs: scenario.procs,
+            warmup: 0,
+            runs: 1,
+            serve: false,
+            shape: Shape::BlockOn,
+        }
+    }
 }
 
 /// Who to start for an implementation.
@@ -59,6 +79,10 @@ impl Launcher {
         }
         if p.serve {
             cmd.arg(format!("{dash}serve"));
+        }
+        // Go has one shape: its `main` is a goroutine.
+        if let (Launcher::Own(_), shape @ (Shape::Plain | Shape::Main | Shape::Goroutine)) = (self, p.shape) {
+            cmd.args(["--shape", shape.arg()]);
         }
         cmd
     }
@@ -244,7 +268,7 @@ pub fn emit(metric: &str, value: impl std::fmt::Display) {
 }
 
 /// The child side: `--child IMPL SCENARIO --n N --procs P --warmup W --runs R
-/// [--serve]`.
+/// [--serve] [--shape plain|main|goroutine|block_on]`.
 pub fn main(args: &[String]) -> ExitCode {
     let done = match parse(args) {
         Ok((Impl::Ours, scenario, p)) => ours::run(scenario, p),
@@ -335,12 +359,17 @@ fn parse(args: &[String]) -> Result<(Impl, &'static Scenario, Params), String> {
     };
     let which = Impl::from_arg(which).ok_or(format!("unknown implementation {which}"))?;
     let scenario = Scenario::named(name).ok_or(format!("unknown scenario {name}"))?;
-    let mut p = Params { n: scenario.n_for(which), procs: scenario.procs, warmup: 0, runs: 1, serve: false };
+    let mut p = Params::once(scenario, which);
     let mut rest = rest.iter();
     while let Some(flag) = rest.next() {
         let field = match flag.as_str() {
             "--serve" => {
                 p.serve = true;
+                continue;
+            }
+            "--shape" => {
+                let value = rest.next().ok_or("--shape has no value")?;
+                p.shape = Shape::from_arg(value).ok_or(format!("unknown shape {value}"))?;
                 continue;
             }
             "--n" => &mut p.n,
@@ -351,6 +380,9 @@ fn parse(args: &[String]) -> Result<(Impl, &'static Scenario, Params), String> {
         };
         let value = rest.next().ok_or(format!("{flag} has no value"))?;
         *field = value.parse().map_err(|_| format!("{flag} {value}: not a whole number"))?;
+    }
+    if p.shape != Shape::BlockOn && (which != Impl::Ours || !SHAPED.contains(&scenario.name)) {
+        return Err(format!("--shape: {} in {} runs in one shape only", scenario.name, which.label()));
     }
     Ok((which, scenario, p))
 }

@@ -16,9 +16,14 @@
 //! Arguments (after `cargo bench --bench runtime --`): scenario names to run
 //! only those, `--runs N` rounds (measured runs per implementation) per
 //! scenario, `--verbose` for every sample and every per-round ratio.
+//!
+//! `--fresh [--processes N] [--shape plain|main|goroutine|all|block_on]…`
+//! runs the other mode instead (`fresh.rs`): every sample a fresh process,
+//! ours in each program shape, p90s against Go's median.
 
 mod child;
 mod crossbeam_rt;
+mod fresh;
 mod golang;
 mod ours;
 mod ours_chan;
@@ -32,6 +37,7 @@ mod rayon_rt;
 mod report;
 mod rounds;
 mod scenario;
+mod shape;
 mod ticks;
 mod tokio_rt;
 
@@ -39,6 +45,7 @@ use std::process::ExitCode;
 
 use child::Launcher;
 use scenario::{Impl, Scenario, SCENARIOS};
+use shape::Shape;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,7 +57,12 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("runtime bench: {e}");
             eprintln!("usage: cargo bench --bench runtime -- [--runs N] [--verbose] [SCENARIO…]");
+            eprintln!(
+                "       cargo bench --bench runtime -- --fresh [--processes N] [--shape SHAPE]… [--verbose] [SCENARIO…]"
+            );
+            eprintln!("shapes: {SHAPES}");
             eprintln!("scenarios: {}", SCENARIOS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
+            eprintln!("with --fresh: {}", fresh::scenarios().iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
             ExitCode::from(2)
         }
     }
@@ -60,33 +72,80 @@ struct Options {
     scenarios: Vec<&'static Scenario>,
     runs: Option<usize>,
     verbose: bool,
+    /// `--fresh`: the fresh-process mode, with its processes and shapes
+    /// (in the order named; `None`: all three).
+    fresh: bool,
+    processes: Option<usize>,
+    shapes: Option<Vec<Shape>>,
 }
+
+/// What `--shape` takes (it may be given more than once).
+const SHAPES: &str = "plain, main, goroutine, all, or block_on (the rounds mode's)";
+
+/// Fresh processes per shape and implementation when `--processes` is not
+/// given: the "at least 10".
+const PROCESSES: usize = 10;
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options, String> {
-        let mut opts = Options { scenarios: Vec::new(), runs: None, verbose: false };
+        let mut opts =
+            Options { scenarios: Vec::new(), runs: None, verbose: false, fresh: false, processes: None, shapes: None };
         let mut args = args.iter();
+        let count = |flag: &str, value: Option<&String>| {
+            let n = value.and_then(|v| v.parse().ok()).filter(|&n: &usize| n > 0);
+            n.ok_or(format!("{flag} takes a whole number above 0"))
+        };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 // Cargo passes `--bench` to every bench binary.
                 "--bench" => {}
                 "--verbose" | "-v" => opts.verbose = true,
-                "--runs" => {
-                    let n = args.next().and_then(|v| v.parse().ok()).filter(|&n: &usize| n > 0);
-                    opts.runs = Some(n.ok_or("--runs takes a whole number above 0")?);
+                "--runs" => opts.runs = Some(count("--runs", args.next())?),
+                "--fresh" => opts.fresh = true,
+                "--processes" => opts.processes = Some(count("--processes", args.next())?),
+                "--shape" => {
+                    let named = match args.next().map(String::as_str) {
+                        Some("all") => Shape::ALL.to_vec(),
+                        Some(s) => vec![Shape::from_arg(s).ok_or(format!("unknown shape {s} ({SHAPES})"))?],
+                        None => return Err(format!("--shape takes {SHAPES}")),
+                    };
+                    let shapes = opts.shapes.get_or_insert_with(Vec::new);
+                    for shape in named {
+                        if !shapes.contains(&shape) {
+                            shapes.push(shape);
+                        }
+                    }
                 }
                 flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
                 name => opts.scenarios.push(Scenario::named(name).ok_or(format!("unknown scenario {name}"))?),
             }
         }
-        if opts.scenarios.is_empty() {
-            opts.scenarios = SCENARIOS.iter().collect();
+        if opts.fresh {
+            if opts.runs.is_some() {
+                return Err("--runs is for the rounds mode; --fresh takes --processes".to_string());
+            }
+            if let Some(s) = opts.scenarios.iter().find(|s| !fresh::runs(s.name)) {
+                return Err(format!("{} has no --fresh version", s.name));
+            }
+            if opts.scenarios.is_empty() {
+                opts.scenarios = fresh::scenarios();
+            }
+        } else {
+            if opts.processes.is_some() || opts.shapes.is_some() {
+                return Err("--processes and --shape go with --fresh".to_string());
+            }
+            if opts.scenarios.is_empty() {
+                opts.scenarios = SCENARIOS.iter().collect();
+            }
         }
         Ok(opts)
     }
 }
 
 fn run(opts: &Options) -> ExitCode {
+    if opts.fresh {
+        return run_fresh(opts);
+    }
     let started = std::time::Instant::now();
     let mut launchers: Vec<(Impl, Launcher)> =
         [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot]
@@ -114,6 +173,29 @@ fn run(opts: &Options) -> ExitCode {
     println!("\nbench wall time: {:.1} s", started.elapsed().as_secs_f64());
     // A miss is a finding; a child that hung or crashed is a failure.
     if results.any_failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The fresh-process mode: ours in each shape, Go, and rayon for the pool.
+fn run_fresh(opts: &Options) -> ExitCode {
+    let started = std::time::Instant::now();
+    let mut launchers = vec![(Impl::Ours, Launcher::Own(Impl::Ours)), (Impl::Rayon, Launcher::Own(Impl::Rayon))];
+    match golang::prepare() {
+        Ok(go) => launchers.push((Impl::Go, go)),
+        Err(why) => println!("{why}"),
+    }
+    let fresh = fresh::Options {
+        processes: opts.processes.unwrap_or(PROCESSES),
+        shapes: opts.shapes.clone().unwrap_or_else(|| Shape::ALL.to_vec()),
+        scenarios: opts.scenarios.clone(),
+        verbose: opts.verbose,
+    };
+    let failed = fresh::run(&fresh, &launchers);
+    println!("\nbench wall time: {:.1} s", started.elapsed().as_secs_f64());
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

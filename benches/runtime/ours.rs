@@ -19,16 +19,16 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
     match scenario.name {
         SPAWN_WAIT => {
             // The global runtime (what `go!` uses), with `procs` workers.
-            let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
-            child::repeat(p, metric::SPAWN_WAIT_NS, || rt.block_on(move || spawn_wait(p.n)))
+            Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+            child::repeat(p, metric::SPAWN_WAIT_NS, || p.shape.run(move || spawn_wait(p.n)))
         }
         PARK => {
             child::cold_only(p)?;
-            let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+            Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
             // First run in a fresh process: nothing pooled yet.
-            rt.block_on(move || park(p.n)).emit_cold(p.n);
+            p.shape.run(move || park(p.n)).emit_cold(p.n);
             // Second run: stacks come back from the pool.
-            rt.block_on(move || park(p.n)).emit_warm();
+            p.shape.run(move || park(p.n)).emit_warm();
             Ok(())
         }
         YIELD_SWITCH => {
@@ -44,7 +44,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
     }
 }
 
-/// From a goroutine: spawn `n` goroutines that each call `wg.done()`, then
+/// From the shape's thread or goroutine: spawn `n` goroutines that each call `wg.done()`, then
 /// `wg.wait()`. The counter is added once, before the clock starts (Go and
 /// tokio do the same).
 fn spawn_wait(n: usize) -> Duration {

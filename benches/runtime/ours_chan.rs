@@ -1,8 +1,10 @@
 //! The channel and time scenarios on our runtime, as a user of
 //! `goroutines` writes them: `chan`, `Select`, `time::{sleep, Ticker}`.
-//! Each body runs in a goroutine of the global runtime (`block_on`), which
-//! plays Go's `main`; spawned goroutines' handles are dropped (detached)
-//! unless the run waits for them.
+//! Each body runs where `p.shape` says (`shape.rs`; in the rounds mode a
+//! goroutine of the global runtime, `block_on`, which plays Go's `main`);
+//! spawned goroutines' handles are dropped (detached) unless the run waits
+//! for them. "This goroutine" below is the child's main thread in the plain
+//! shape.
 
 use std::time::{Duration, Instant};
 
@@ -15,15 +17,15 @@ use crate::ticks::TickLog;
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
-    let n = p.n;
+    let (n, shape) = (p.n, p.shape);
     match scenario.name {
-        PING_PONG => child::repeat(p, metric::PING_PONG_NS, || rt.block_on(move || ping_pong(n))),
-        SPSC => child::repeat(p, metric::SPSC_NS, || rt.block_on(move || spsc(n))),
-        MPMC => child::repeat(p, metric::MPMC_NS, || rt.block_on(move || mpmc(n))),
-        SELECT4 => child::repeat(p, metric::SELECT4_NS, || rt.block_on(move || select4(n))),
-        PIPELINE3 => child::repeat(p, metric::PIPELINE3_NS, || rt.block_on(move || pipeline3(n))),
+        PING_PONG => child::repeat(p, metric::PING_PONG_NS, || shape.run(move || ping_pong(n))),
+        SPSC => child::repeat(p, metric::SPSC_NS, || shape.run(move || spsc(n))),
+        MPMC => child::repeat(p, metric::MPMC_NS, || shape.run(move || mpmc(n))),
+        SELECT4 => child::repeat(p, metric::SELECT4_NS, || shape.run(move || select4(n))),
+        PIPELINE3 => child::repeat(p, metric::PIPELINE3_NS, || shape.run(move || pipeline3(n))),
         TICKER => child::repeat_lines(p, || rt.block_on(move || ticker(n))),
-        SLEEP => child::repeat(p, metric::SLEEP_NS, || rt.block_on(move || sleep_many(n))),
+        SLEEP => child::repeat(p, metric::SLEEP_NS, || shape.run(move || sleep_many(n))),
         other => Err(format!("{other} is not a channel or time scenario")),
     }
 }

@@ -1,7 +1,8 @@
 //! The cancellation scenario on our runtime, as a user of `goroutines`
 //! writes it: `Context::with_cancel`, `<-ctx.done()` in `select!`. The body
-//! runs in a goroutine of the global runtime (`block_on`), which plays Go's
-//! `main`; the spawned goroutines' handles are dropped (detached).
+//! runs where `p.shape` says (`shape.rs`; in the rounds mode a goroutine of
+//! the global runtime, `block_on`, which plays Go's `main`); the spawned
+//! goroutines' handles are dropped (detached).
 
 use std::time::{Duration, Instant};
 
@@ -12,10 +13,10 @@ use crate::child::{self, Params};
 use crate::scenario::{fixed, metric, Scenario, CONTEXT_CANCEL};
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
-    let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+    Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
     let n = p.n;
     match scenario.name {
-        CONTEXT_CANCEL => child::repeat(p, metric::CONTEXT_CANCEL_NS, || rt.block_on(move || context_cancel(n))),
+        CONTEXT_CANCEL => child::repeat(p, metric::CONTEXT_CANCEL_NS, || p.shape.run(move || context_cancel(n))),
         other => Err(format!("{other} is not a context scenario")),
     }
 }

@@ -1,7 +1,7 @@
 //! The worker-pool and `pipeline!` scenarios on our runtime, as a user of
 //! `goroutines` writes them: `#[worker_pool]`, `pipeline!`. Each body runs
 //! in a goroutine of the global runtime (`block_on`), which plays Go's
-//! `main`. Versions measured side by side (the hand-written pipeline, the
+//! `main`; worker_pool's runs where `p.shape` says (`shape.rs`). Versions measured side by side (the hand-written pipeline, the
 //! buffer sweep, the worker counts) run in the same child, one after the
 //! other in a rotating order (`child::repeat_variants`), so their ratios
 //! are taken within one run.
@@ -23,7 +23,7 @@ pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     let timed =
         |metric, f: fn(usize) -> Duration| -> Variant<'_> { (metric, Box::new(move || rt.block_on(move || f(n)))) };
     match scenario.name {
-        WORKER_POOL => child::repeat(p, metric::WORKER_POOL_NS, || rt.block_on(move || pool(n))),
+        WORKER_POOL => child::repeat(p, metric::WORKER_POOL_NS, || p.shape.run(move || pool(n))),
         PIPELINE_MACRO => {
             let mut variants = vec![
                 timed(metric::PIPELINE_MACRO_NS, squares_macro),

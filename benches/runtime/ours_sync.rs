@@ -1,7 +1,8 @@
 //! The mutex and rate-limiter scenarios on our runtime, as a user of
 //! `goroutines` writes them: `sync::Mutex` shared through an `Arc`,
 //! `time::RateLimiter`. Each body runs in a goroutine of the global runtime
-//! (`block_on`), which plays Go's `main`.
+//! (`block_on`), which plays Go's `main`; mutex's runs where `p.shape` says
+//! (`shape.rs`).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     let rt = Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
     let n = p.n;
     match scenario.name {
-        MUTEX => child::repeat(p, metric::MUTEX_NS, || rt.block_on(move || mutex(n))),
+        MUTEX => child::repeat(p, metric::MUTEX_NS, || p.shape.run(move || mutex(n))),
         RATE_LIMITER => child::repeat_lines(p, || {
             vec![
                 (metric::RATE_WAIT_NS.to_string(), rt.block_on(move || rate_wait(n)).as_nanos() as f64),

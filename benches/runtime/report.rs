@@ -121,7 +121,9 @@ impl Unit {
     }
 }
 
-struct Row {
+/// One row of the rounds table: a metric, its label and its unit (also
+/// how the fresh mode, `fresh.rs`, shows a metric).
+pub struct Row {
     scenario: &'static str,
     metric: &'static str,
     label: &'static str,
@@ -130,7 +132,27 @@ struct Row {
     compare: bool,
 }
 
+/// The row of `metric`.
+pub fn row_of(metric: &str) -> Option<&'static Row> {
+    ROWS.iter().find(|r| r.metric == metric)
+}
+
 impl Row {
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// A child's raw value of this metric, for a run of size `n`, in the
+    /// row's unit.
+    pub fn value(&self, raw: f64, n: usize) -> f64 {
+        self.unit.convert(raw, n as f64)
+    }
+
+    /// A value in the row's unit, as text.
+    pub fn show(&self, v: f64) -> String {
+        self.unit.show(v)
+    }
+
     /// The label without its scenario: which version of it this row is.
     fn version(&self) -> &'static str {
         self.label.split_once(": ").map_or(self.label, |(_, version)| version)
@@ -276,7 +298,8 @@ const TARGETS: [Target; 29] = [
 /// Who ours is compared with, in this order.
 const OTHERS: [Impl; 5] = [Impl::Go, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot];
 
-fn median(samples: &[f64]) -> Option<f64> {
+/// The median (the mean of the middle two for an even count).
+pub fn median(samples: &[f64]) -> Option<f64> {
     let mut s = samples.to_vec();
     s.sort_by(f64::total_cmp);
     let mid = s.len() / 2;

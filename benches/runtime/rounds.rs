@@ -6,8 +6,13 @@
 //! then tokio, crossbeam, Go, ours; …), so no implementation always goes
 //! first or last. The report pairs the runs of one round for its per-round
 //! ratios.
+//!
+//! [`fresh`] (one fresh process per side and round) serves park_20k here
+//! and every scenario of the fresh mode (`fresh.rs`).
 
 use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
 
 use crate::child::{self, Launcher, Lines, Params, Server};
 use crate::scenario::{Impl, Processes, Scenario};
@@ -39,8 +44,7 @@ pub fn run(scenario: &Scenario, launchers: &[&(Impl, Launcher)], rounds: usize) 
     let names: Vec<&str> = launchers.iter().map(|(which, _)| which.label()).collect();
     eprintln!("running {}: {rounds} rounds of {}, order rotating", scenario.name, names.join(", "));
     let mut outcomes: Vec<Outcome> = launchers.iter().map(|_| Outcome::default()).collect();
-    let base =
-        |which: Impl| Params { n: scenario.n_for(which), procs: scenario.procs, warmup: 0, runs: 1, serve: false };
+    let base = |which: Impl| Params::once(scenario, which);
     match scenario.processes {
         Processes::Shared { warmup } => {
             // One long-lived child per implementation, warmed up one after
@@ -74,26 +78,32 @@ pub fn run(scenario: &Scenario, launchers: &[&(Impl, Launcher)], rounds: usize) 
             }
         }
         Processes::FreshPerRun => {
-            // A first, unmeasured round (`None`) warms the page cache; then
-            // one fresh process per implementation and round.
-            for round in std::iter::once(None).chain((0..rounds).map(Some)) {
-                for i in order(round.unwrap_or(launchers.len() - 1), launchers.len()) {
-                    if outcomes[i].failure.is_some() {
-                        continue;
-                    }
-                    match (
-                        child::run_one(launchers[i].1.command(scenario, base(launchers[i].0)), scenario.timeout),
-                        round,
-                    ) {
-                        (Ok(lines), Some(round)) => outcomes[i].record(round, lines),
-                        (Ok(_), None) => {}
-                        (Err(e), _) => outcomes[i].failure = Some(e),
-                    }
-                }
-            }
+            let command = |i: usize| launchers[i].1.command(scenario, base(launchers[i].0));
+            outcomes = fresh(launchers.len(), &command, scenario.timeout, rounds);
         }
     }
     launchers.iter().map(|(which, _)| *which).zip(outcomes).collect()
+}
+
+/// `rounds` rounds of fresh processes, one per side (`command(i)` starts
+/// side `i`) and round, after a first, unmeasured round (`None`) that warms
+/// the page cache: each side's samples and failure. A side that failed is
+/// not started again.
+pub fn fresh(sides: usize, command: &dyn Fn(usize) -> Command, timeout: Duration, rounds: usize) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = (0..sides).map(|_| Outcome::default()).collect();
+    for round in std::iter::once(None).chain((0..rounds).map(Some)) {
+        for i in order(round.unwrap_or(sides - 1), sides) {
+            if outcomes[i].failure.is_some() {
+                continue;
+            }
+            match (child::run_one(command(i), timeout), round) {
+                (Ok(lines), Some(round)) => outcomes[i].record(round, lines),
+                (Ok(_), None) => {}
+                (Err(e), _) => outcomes[i].failure = Some(e),
+            }
+        }
+    }
+    outcomes
 }
 
 /// The launchers' indices in round `round`'s order: rotated by one a round.
