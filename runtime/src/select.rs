@@ -17,8 +17,9 @@
 //!    the deadline passes.
 //! 4. **Unregister** every arm, then **accept** the winner (a buffered
 //!    channel's wake-up is a hint: it reserves again; an unbuffered one
-//!    hands over its packet), or reserve the arm whose channel closed (it
-//!    stays ready), or go back to pass 1.
+//!    hands over its packet, once written for a receive arm, and a receive
+//!    arm whose sender declined selects again), or reserve the arm whose
+//!    channel closed (it stays ready), or go back to pass 1.
 //!
 //! The winner's operation is completed by the caller through
 //! [`SelectedOperation`] (`recv` / `send`), so a send arm's value is handed

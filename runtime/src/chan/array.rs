@@ -366,8 +366,7 @@ impl<T> Channel<T> {
     /// Whether the slot at `head` holds a written message (not a hole, not
     /// a reservation still in flight).
     fn message_at(&self, head: usize) -> bool {
-        let slot = &self.buffer[head & (self.mark_bit - 1)];
-        slot.stamp.load(Ordering::SeqCst) == head.wrapping_add(1)
+        self.slot_at(head).stamp.load(Ordering::SeqCst) == head.wrapping_add(1)
     }
 
     /// Whether a sender may park: full, and the slot at `head` is not a
@@ -378,8 +377,12 @@ impl<T> Channel<T> {
         if head.wrapping_add(self.one_lap) != tail & !self.mark_bit {
             return false;
         }
-        let slot = &self.buffer[head & (self.mark_bit - 1)];
-        slot.stamp.load(Ordering::SeqCst) & self.mark_bit == 0
+        self.slot_at(head).stamp.load(Ordering::SeqCst) & self.mark_bit == 0
+    }
+
+    /// The slot of position `pos` (`lap | index`).
+    fn slot_at(&self, pos: usize) -> &Slot<T> {
+        &self.buffer[pos & (self.mark_bit - 1)]
     }
 
     /// Drops what is buffered, up to the first operation still in flight

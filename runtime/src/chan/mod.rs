@@ -254,7 +254,9 @@ impl<T> Shared<T> {
 
     /// For a non-blocking select (select.rs invariant 5): `None` if the
     /// operation (a send if `is_send`) is ready now, else a reading that
-    /// stays the same for as long as no operation completes on the channel.
+    /// stays the same only while the operation stays not ready (no
+    /// operation completes on a buffered channel, no peer registers on an
+    /// unbuffered one).
     pub(crate) fn quiet_version(&self, is_send: bool) -> Option<(usize, usize)> {
         match &self.flavor {
             Flavor::Array(c) => c.quiet_version(is_send),

@@ -81,13 +81,33 @@ impl<T> Packet<T> {
     }
 }
 
-/// Waits until a select send arm that won has written its heap packet,
-/// and takes the message; `None` when the arm declined (invariant 5). The
-/// packet is freed either way: the receiver consumes it last (invariant 3).
+/// Waits until the sender has written a heap packet (a select send arm's,
+/// or a select receive arm's own), and whether it did: a declined one
+/// (invariant 5) is freed here, as its receiver consumes it last
+/// (invariant 3).
 ///
 /// # Safety
-/// `packet` is a select send arm's heap packet that this receiver paired
-/// with (took out of the wait queue).
+/// `packet` is a heap packet this receiver consumes: one it paired with
+/// (took out of the wait queue), or its own that a sender selected.
+unsafe fn wait_written<T>(packet: *mut Packet<T>) -> bool {
+    // SAFETY: the packet lives until its receiver frees it (invariant 3);
+    // its writer is done with it once `ready` is set.
+    unsafe {
+        (*packet).wait_ready();
+        if (*(*packet).msg.get()).is_none() {
+            drop(Box::from_raw(packet));
+            return false;
+        }
+    }
+    true
+}
+
+/// Waits until the sender has written a heap packet, and takes the
+/// message; `None` when it declined (invariant 5). The packet is freed
+/// either way: the receiver consumes it last (invariant 3).
+///
+/// # Safety
+/// As `wait_written`.
 unsafe fn take_from_heap<T>(packet: *mut Packet<T>) -> Option<T> {
     // SAFETY: the packet lives until we free it (invariant 3); its writer
     // is done with it once `ready` is set.
@@ -196,17 +216,10 @@ impl<T> Channel<T> {
             let mut inner = self.lock();
             if let Some(op) = inner.senders.try_select() {
                 drop(inner);
-                if op.heap {
-                    let packet = op.packet as *mut Packet<T>;
-                    // SAFETY: a select send arm's packet, paired just above;
-                    // waited for outside the lock.
-                    unsafe { (*packet).wait_ready() };
-                    // SAFETY: `ready` seen: the writer is done with it.
-                    if unsafe { (*(*packet).msg.get()).is_none() } {
-                        // SAFETY: declined: ours to free (invariant 3).
-                        unsafe { drop(Box::from_raw(packet)) };
-                        continue;
-                    }
+                // SAFETY: a select send arm's packet, paired just above;
+                // waited for outside the lock.
+                if op.heap && !unsafe { wait_written(op.packet as *mut Packet<T>) } {
+                    continue; // declined
                 }
                 token.zero = op.packet;
                 return true;
@@ -424,17 +437,13 @@ impl<T> Channel<T> {
     /// A select receive arm of ours won: reserved once the sender wrote our
     /// packet; `false` (select again) if it declined (invariant 5).
     pub(crate) fn accept_recv(&self, token: &mut Token, cx: &Context) -> bool {
-        let packet = cx.wait_packet() as *mut Packet<T>;
+        let packet = cx.wait_packet();
         // SAFETY: our own heap packet, taken out by the sender that selected
         // us: we consume it last (invariant 3).
-        unsafe {
-            (*packet).wait_ready();
-            if (*(*packet).msg.get()).is_none() {
-                drop(Box::from_raw(packet));
-                return false;
-            }
+        if !unsafe { wait_written(packet as *mut Packet<T>) } {
+            return false;
         }
-        token.zero = packet as *mut ();
+        token.zero = packet;
         true
     }
 
