@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::goroutine::{current, GoRef, Goroutine, Job};
 use crate::panic::Panicked;
-use crate::scheduler::Shared;
+use crate::scheduler::{Placement, Shared};
 use crate::scope::ScopeState;
 use crate::waiter::{park, Waiter};
 
@@ -170,15 +170,15 @@ where
 {
     // SAFETY: `F` and `T` are 'static.
     let (g, handle) = unsafe { new_goroutine(runtime, site, f, None) };
-    runtime.submit(g);
+    runtime.submit(g, Placement::Near);
     JoinHandle { inner: handle }
 }
 
-/// As `spawn_in`, starting the goroutine on worker `to` (shared.rs
-/// invariant 8).
+/// As `spawn_in`, for the `k`-th goroutine of a group meant to run in
+/// parallel (scheduler/placement.rs invariant 3).
 pub(crate) fn spawn_on<F, T>(
     runtime: &'static Shared,
-    to: usize,
+    k: usize,
     f: F,
     site: &'static Location<'static>,
 ) -> JoinHandle<T>
@@ -188,7 +188,7 @@ where
 {
     // SAFETY: `F` and `T` are 'static.
     let (g, handle) = unsafe { new_goroutine(runtime, site, f, None) };
-    runtime.submit_to(g, to);
+    runtime.submit(g, Placement::Spread(k));
     JoinHandle { inner: handle }
 }
 

@@ -8,7 +8,8 @@
 //! - `goroutine/`: the goroutine record and "the current goroutine"
 //! - `scheduler/`: workers, work stealing, idle coordination, `Runtime`
 //! - `stack/`: stacks, their pool and admission limit, overflow reports
-//! - `waiter.rs`: the parking abstraction every primitive uses
+//! - `waiter.rs`: the parking abstraction every primitive uses;
+//!   `thread_parker.rs`: how a plain thread waits in it (spin, yield, sleep)
 //! - `debug.rs`: the goroutine dump (`goroutine/status.rs` keeps what it shows)
 //! - `blocking.rs`: `blocking(f)`, a thread pool for calls that block
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
@@ -38,6 +39,8 @@ mod select;
 mod small_vec;
 mod stack;
 pub mod sync;
+#[cfg(not(loom))]
+mod thread_parker;
 pub mod time;
 mod waiter;
 mod worker_pool;

@@ -62,8 +62,13 @@ pub(crate) mod thread {
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+/// Outside loom, a plain thread waits on `thread_parker.rs`'s parker
+/// (spin, yield, then sleep), which keeps std's token semantics.
 #[cfg(not(loom))]
-pub(crate) use std::thread;
+pub(crate) mod thread {
+    pub(crate) use crate::thread_parker::{current, park, Thread};
+    pub(crate) use std::thread::yield_now;
+}
 
 /// Where the code relies on SeqCst loads and stores forming one total order
 /// (a Dekker handshake), loom needs a `fence(SeqCst)` to see that order: it

@@ -94,7 +94,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // return before the outcome is released, i.e. before the closure,
         // its captures and its result are dropped (invariants 1 and 2).
         let (g, handle) = unsafe { join::new_goroutine(runtime, Location::caller(), f, Some(Arc::clone(&self.state))) };
-        runtime.submit(g);
+        runtime.submit(g, scheduler::Placement::Near);
         ScopedJoinHandle::new(handle)
     }
 }

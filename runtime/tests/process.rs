@@ -169,10 +169,15 @@ fn a_goroutine_deferred_for_a_stack_is_admitted_by_a_sleeping_worker_with_free_s
         use std::collections::HashSet;
         use std::time::Duration;
         let rt = Builder::new().max_procs(2).build().unwrap();
-        // Both workers map a chunk of 64 stacks (the limit is 128).
+        // Both workers map a chunk of 64 stacks (the limit is 128). Each
+        // new plain thread's goroutines start on the next worker (round
+        // robin: scheduler/placement.rs invariant 2).
         let mut seen = HashSet::new();
         while seen.len() < 2 {
-            seen.insert(rt.block_on(|| std::thread::current().name().map(String::from)));
+            let name = std::thread::scope(|s| {
+                s.spawn(|| rt.block_on(|| std::thread::current().name().map(String::from))).join().unwrap()
+            });
+            seen.insert(name);
             std::thread::sleep(Duration::from_millis(1));
         }
         rt.set_max_procs(1);

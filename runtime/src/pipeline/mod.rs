@@ -168,7 +168,7 @@ impl State {
 
     /// As `go`; `Some(k)` for the k-th worker of a fan-out, started on the
     /// k-th worker thread after this one so the fan-out runs in parallel
-    /// (scheduler/shared.rs invariant 8).
+    /// (scheduler/placement.rs invariant 3).
     fn go_placed(
         self: &Arc<State>,
         spread: Option<usize>,

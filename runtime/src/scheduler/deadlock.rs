@@ -82,7 +82,7 @@ impl Shared {
             && crate::blocking::in_flight() == 0
             && (!self.admission_waiting() || !self.stacks.can_acquire())
             && !crate::context::signals_registered()
-            && !self.has_stealable()
+            && !self.has_unstarted()
             && (0..self.started()).all(|i| self.worker(i).remote.is_empty())
     }
 

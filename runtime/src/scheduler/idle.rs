@@ -4,17 +4,21 @@
 //!
 //! # Invariants
 //!
-//! 1. New stealable work (a spawned goroutine in a deque or the injector) is
-//!    always followed by [`Idle::notify_one`]. It wakes a sleeper unless a
-//!    worker is already spinning: a spinning worker is bound to look at every
-//!    queue again before it sleeps.
+//! 1. New stealable work (an unstarted goroutine in a `spawned` slot, a
+//!    deque or a `placed` queue) is always followed by
+//!    `Shared::notify_idle`. It wakes a sleeper unless a worker is already
+//!    spinning: a spinning worker is bound to look at every queue again
+//!    before it sleeps.
 //! 2. A spinning worker that finds work stops spinning; if it was the last
-//!    spinner it calls `notify_one`, so the work that may have arrived while
+//!    spinner it calls `notify_idle`, so the work that may have arrived while
 //!    it spun (and whose `notify_one` saw it spinning) is still looked for.
 //! 3. A worker going to sleep first announces it (sleepers list + its own
 //!    `sleeping` flag), then issues a SeqCst fence, then checks every queue
 //!    once more. A pusher pushes, fences, then reads the announcements. One
-//!    of the two must see the other (Dekker): no wake-up is lost.
+//!    of the two must see the other (Dekker): no wake-up is lost. Unstarted
+//!    work that a sleeper saw on another worker but may not steal yet
+//!    (placement.rs invariant 4) bounds its sleep: it wakes when that work
+//!    ripens (placement.rs invariant 6).
 //! 4. Pinned goroutines woken from another thread go to their home worker's
 //!    remote queue and wake that worker specifically (`WorkerShared::notify`);
 //!    no other worker can run them.

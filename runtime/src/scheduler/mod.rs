@@ -5,12 +5,14 @@
 mod deadlock;
 mod idle;
 mod monitor;
+mod placement;
 mod runtime;
 mod shared;
 pub(crate) mod stats;
 mod worker;
 
 pub(crate) use deadlock::timers_ended;
+pub(crate) use placement::Placement;
 pub(crate) use runtime::{acting_for, current_or_global, current_runtime, spawn_at, spawn_spread_at};
 pub use runtime::{max_procs, num_cpu, num_goroutines, set_max_procs, spawn, Builder, Runtime};
 pub(crate) use shared::Shared;

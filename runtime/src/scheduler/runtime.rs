@@ -436,16 +436,13 @@ where
 
 /// Spawns the `k`-th goroutine of a group meant to run in parallel (a
 /// stage's or a pool's workers): it starts on the `k`-th active worker
-/// after the caller's (shared.rs invariant 8).
+/// after the caller's (placement.rs invariant 3).
 pub(crate) fn spawn_spread_at<F, T>(k: usize, f: F, site: &'static Location<'static>) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let runtime = current_or_global();
-    let here = worker::current_index(runtime).unwrap_or(0);
-    let to = (here + k) % runtime.active().max(1);
-    crate::join::spawn_on(runtime, to, f, site)
+    crate::join::spawn_on(current_or_global(), k, f, site)
 }
 
 /// Spawns a goroutine running `f` on the current runtime and returns its

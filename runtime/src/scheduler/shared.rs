@@ -1,11 +1,12 @@
-//! One runtime's shared state: its workers' public halves, the global
-//! injector, idle coordination, the stack pool, and the admission queue.
+//! One runtime's shared state: its workers' public halves, idle
+//! coordination, the stack pool, and the admission queue. Where a
+//! goroutine is queued is `placement.rs`'s to decide.
 //!
 //! # Invariants
 //!
-//! 1. Deques and the injector hold only unstarted goroutines (stealable);
-//!    a worker's `remote` queue holds only goroutines pinned to it, and
-//!    unstarted goroutines placed on it (invariant 8).
+//! 1. Deques, `spawned` slots and `placed` queues hold only unstarted
+//!    goroutines (stealable: placement.rs invariant 4); a worker's
+//!    `remote` queue holds only goroutines pinned to it.
 //! 2. `workers[..started]` are initialised, and never change after; a
 //!    worker slot is filled before its index is published in `started`
 //!    (Release, paired with Acquire readers).
@@ -23,21 +24,6 @@
 //!    (goroutine.rs invariant 4), passed between workers' free lists in
 //!    batches: a worker that spawns more than it finishes takes from it, one
 //!    that finishes more gives to it.
-//! 7. A goroutine spawned by a goroutine goes to its worker's `spawned`
-//!    slot (what was there moves to the deque): its worker runs it next, as
-//!    Go's `runnext` does, so partners start side by side. It stays
-//!    stealable, as every unstarted goroutine must: an idle worker at the
-//!    end of its spin, about to sleep, takes it if the slot's worker has picked
-//!    nothing since it was filled (so it is stuck in the spawner: Go's test
-//!    before stealing `runnext`). A spawner that blocks its thread does not
-//!    strand its child, and one that blocks normally runs it itself.
-//! 8. A goroutine spawned with a spread placement (`spawn_spread_at`: the
-//!    workers of a `pipeline!` stage or of a worker pool, which exist to run
-//!    in parallel) goes to the remote queue of a chosen active worker and
-//!    starts there: the k-th of a group on the k-th worker after its
-//!    spawner's. Left to stealing, a group spawned in a burst mostly starts
-//!    on the spawner's worker before an idle one wakes to take any, and
-//!    then stays there for life (pinning), in series.
 //! 6. Live goroutines are counted per worker: +1 on the worker (or, off the
 //!    workers, in `live_outside`) that spawns one, -1 on the worker where it
 //!    ends, so no counter is shared by a spawning and an ending worker. A
@@ -48,7 +34,7 @@ use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, At
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 
-use crossbeam_deque::{Injector, Steal, Stealer};
+use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::CachePadded;
 
 use super::idle::Idle;
@@ -91,9 +77,14 @@ pub(crate) struct Config {
 pub(crate) struct WorkerShared {
     /// Steals unstarted goroutines from the worker's deque.
     pub(crate) stealer: Stealer<GoRef>,
-    /// Goroutines pinned to this worker, woken from other threads, and
-    /// unstarted ones placed on it to start here (invariant 8).
+    /// Goroutines pinned to this worker, woken from other threads.
     pub(crate) remote: Injector<GoRef>,
+    /// Unstarted goroutines placed on this worker to start here
+    /// (placement.rs invariants 2 and 3).
+    pub(crate) placed: Injector<GoRef>,
+    /// Counts the times this worker's unstarted goroutines ran out
+    /// (placement.rs invariant 5). Relaxed: a hint for thieves.
+    pub(crate) drained: AtomicU32,
     /// The worker's thread, set by the thread itself when it starts.
     pub(crate) thread: OnceLock<Thread>,
     /// The worker is asleep or about to be (Dekker flag, idle.rs inv. 3).
@@ -105,20 +96,17 @@ pub(crate) struct WorkerShared {
     /// cache line of its own: only this worker writes it.
     pub(crate) live: CachePadded<AtomicIsize>,
     /// The goroutine this worker's goroutines spawned last, not started yet
-    /// (invariant 7): a `GoRef` given up with `into_raw`, or null. Swapped
-    /// (AcqRel) by its worker (to put one in, or take it to run) and by
-    /// thieves (to take it): whoever swaps a pointer out owns it.
+    /// (placement.rs invariant 2): a `GoRef` given up with `into_raw`, or
+    /// null. Swapped (AcqRel) by its worker (to put one in, or take it to
+    /// run) and by thieves (to take it): whoever swaps a pointer out owns
+    /// it.
     pub(crate) spawned: AtomicPtr<Goroutine>,
     /// The worker's pick count (written by the worker at every pick,
-    /// Relaxed: a hint), and its value when `spawned` was last filled. A
-    /// thief takes the slot's goroutine only if they are still equal: the
-    /// worker has picked nothing since, so it is stuck in the spawner
-    /// (Go's test before stealing `runnext`).
+    /// Relaxed: a hint for the monitors).
     pub(crate) picks: AtomicU32,
     /// The record of the goroutine this worker resumed last (for the
     /// held-worker monitor: records are never freed, so it stays readable).
     pub(crate) running: AtomicPtr<Goroutine>,
-    pub(crate) spawned_at: AtomicU32,
     /// The worker's counters for `debug::metrics()` (stats.rs), written
     /// only by the worker, on a cache line of their own.
     pub(crate) stats: CachePadded<WorkerStats>,
@@ -136,15 +124,6 @@ impl WorkerShared {
         unsafe { p.as_ref() }
     }
 
-    /// A thief takes the slot's goroutine, if the worker is stuck (see
-    /// `picks`).
-    pub(crate) fn steal_spawned(&self) -> Option<GoRef> {
-        if self.picks.load(Ordering::Relaxed) != self.spawned_at.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.take_spawned()
-    }
-
     /// Takes the goroutine in the `spawned` slot, if any.
     pub(crate) fn take_spawned(&self) -> Option<GoRef> {
         if self.spawned.load(Ordering::Relaxed).is_null() {
@@ -152,7 +131,7 @@ impl WorkerShared {
         }
         let p = self.spawned.swap(std::ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: non-null pointers in the slot come from `GoRef::into_raw`
-        // (invariant 7), and the swap made us their only taker.
+        // (placement.rs invariant 2), and the swap made us their only taker.
         (!p.is_null()).then(|| unsafe { GoRef::from_raw(p) })
     }
 }
@@ -179,8 +158,9 @@ pub struct Shared {
     active: AtomicUsize,
     /// Serialises starting workers.
     grow: Mutex<()>,
-    /// New goroutines spawned from outside this runtime's workers.
-    pub(crate) injector: Injector<GoRef>,
+    /// Where the next plain thread's home worker is (placement.rs
+    /// invariant 2): a round-robin counter.
+    pub(crate) next_home: AtomicUsize,
     pub(crate) idle: Idle,
     pub(crate) stacks: StackPool,
     admission: Mutex<VecDeque<GoRef>>,
@@ -216,7 +196,7 @@ impl Shared {
             started: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
             grow: Mutex::new(()),
-            injector: Injector::new(),
+            next_home: AtomicUsize::new(0),
             idle: Idle::new(),
             stacks: StackPool::new(config.stack_size),
             admission: Mutex::new(VecDeque::new()),
@@ -255,7 +235,7 @@ impl Shared {
     }
 
     /// Counts a goroutine as spawned (+1) or ended (-1) on this thread's shard.
-    fn count_live(&self, delta: isize) {
+    pub(super) fn count_live(&self, delta: isize) {
         if !worker::count_live(self, delta) {
             self.live_outside.fetch_add(delta, Ordering::Relaxed);
             if delta > 0 {
@@ -284,66 +264,12 @@ impl Shared {
         Ok(prev)
     }
 
-    /// Queues a goroutine that has never run: in the calling worker's
-    /// `spawned` slot when a goroutine of this runtime spawns it (its
-    /// previous occupant moving to the deque: invariant 7), else on the
-    /// injector.
-    pub(crate) fn submit(&'static self, g: GoRef) {
-        self.count_live(1);
-        if let Err(g) = worker::push_new_local(self, g) {
-            self.injector.push(g);
-        }
-        self.notify_idle();
-    }
-
-    /// Queues a goroutine that has never run on worker `to`, where it will
-    /// start (invariant 8); on an inactive or unstarted worker, as `submit`.
-    pub(crate) fn submit_to(&'static self, g: GoRef, to: usize) {
-        if to >= self.active() || to >= self.started() {
-            return self.submit(g);
-        }
-        self.count_live(1);
-        let ws = self.worker(to);
-        ws.remote.push(g);
-        ws.notify();
-    }
-
     /// Stealable work was pushed: wake a sleeping worker unless one spins.
     pub(crate) fn notify_idle(&self) {
         if let Some(w) = self.idle.worker_to_wake() {
             let ws = self.worker(w);
             if let Some(t) = ws.thread.get() {
                 t.unpark();
-            }
-        }
-    }
-
-    /// Queues a woken goroutine on its home worker (goroutine.rs inv. 3).
-    pub(crate) fn schedule_woken(&'static self, g: GoRef) {
-        let home = g.home();
-        if let Err(g) = worker::push_woken_local(self, home, g) {
-            let ws = self.worker(home);
-            ws.remote.push(g);
-            ws.notify();
-        }
-    }
-
-    /// Whether any stealable work is queued anywhere in this runtime.
-    pub(crate) fn has_stealable(&self) -> bool {
-        !self.injector.is_empty()
-            || (0..self.started()).any(|i| {
-                let w = self.worker(i);
-                !w.stealer.is_empty() || !w.spawned.load(Ordering::Relaxed).is_null()
-            })
-    }
-
-    /// Takes one goroutine from the injector, moving a batch to `dest`.
-    pub(crate) fn steal_injector(&self, dest: &crossbeam_deque::Worker<GoRef>) -> Option<GoRef> {
-        loop {
-            match self.injector.steal_batch_and_pop(dest) {
-                Steal::Success(g) => return Some(g),
-                Steal::Empty => return None,
-                Steal::Retry => {}
             }
         }
     }

@@ -1,15 +1,17 @@
-//! A worker thread: its private queues and its run loop.
+//! A worker thread: its private queues and its run loop. Which queue a
+//! goroutine goes to is decided in `placement.rs`; this file runs them.
 //!
 //! Each worker owns
-//! - `deque`: unstarted goroutines spawned by its goroutines (FIFO; other
-//!   workers steal from the other end through `WorkerShared::stealer`);
+//! - `deque`: unstarted goroutines its goroutines spawned, displaced from
+//!   the `spawned` slot (FIFO; other workers steal from the other end
+//!   through `WorkerShared::stealer`, after the grace of placement.rs
+//!   invariant 4);
 //! - `runnext`: the goroutine one of its goroutines just woke, run next
 //!   (Go's `runnext`: a message passed between two goroutines of one worker
 //!   costs a switch, not a trip through the queues);
 //! - `WorkerShared::spawned`: the goroutine one of its goroutines just
 //!   spawned, run next too, so a goroutine spawned just before its spawner
-//!   blocks starts beside it; an idle worker takes it only from a worker
-//!   stuck in its spawner (shared.rs invariant 7);
+//!   blocks starts beside it;
 //! - `ready`: its started (pinned) goroutines woken on this thread, and
 //!   goroutines admitted to a stack this worker just freed (they start here,
 //!   on that stack);
@@ -18,18 +20,19 @@
 //!   chan/before_park.rs), run after everything
 //!   else this worker has (Go puts them on the global queue), so a yielding
 //!   goroutine lets new goroutines run, not only woken ones;
-//! - `WorkerShared::remote`: its pinned goroutines woken from other threads,
-//!   and unstarted goroutines placed on it (shared.rs invariant 8);
+//! - `WorkerShared::remote`: its pinned goroutines woken from other threads;
+//! - `WorkerShared::placed`: unstarted goroutines placed on it by plain
+//!   threads and spread spawns (placement.rs invariants 2 and 3);
 //! - a cache of stacks.
 //!
-//! Picking order: every 61st pick looks at the injector, the deque and the
-//! remote queue first (Go's fairness check: new goroutines and remote wakes
-//! make progress while pinned goroutines keep each other busy); otherwise
-//! `runnext` (at most `RUNNEXT_STREAK` times in a row, so a ping-ponging pair
-//! cannot starve the rest), `spawned`, `ready`, `remote`, `deque`,
-//! `yielded`, the injector, then stealing from other workers; then spinning
-//! (taking a stuck worker's `spawned` goroutine at its end), then
-//! sleeping (idle.rs).
+//! Picking order: every 61st pick looks at the deque, the placed queue, the
+//! yielded queue and the remote queue first (Go's fairness check: new
+//! goroutines and remote wakes make progress while pinned goroutines keep
+//! each other busy); otherwise `runnext` (at most `RUNNEXT_STREAK` times in
+//! a row, so a ping-ponging pair cannot starve the rest), `spawned`,
+//! `ready`, `remote`, `placed`, `deque`, `yielded`, then other workers'
+//! unstarted goroutines that have waited out the grace; then spinning,
+//! then sleeping (idle.rs).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -42,7 +45,9 @@ use std::sync::OnceLock;
 use corosensei::CoroutineResult;
 use crossbeam_deque::{Injector, Steal, Worker as Deque};
 use crossbeam_utils::CachePadded;
+use std::time::Instant;
 
+use super::placement::{Look, StealWatch};
 use super::shared::{Shared, WorkerShared};
 use super::stats::WorkerStats;
 use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
@@ -82,6 +87,9 @@ pub(crate) struct Worker {
     /// Finished goroutine records, ready for reuse (shared.rs invariant 5).
     records: RefCell<Vec<GoRef>>,
     rng: Cell<u64>,
+    /// When this worker first saw each victim's unstarted goroutines
+    /// (placement.rs invariant 4).
+    watch: RefCell<StealWatch>,
 }
 
 /// Runs `f` with this thread's worker if it belongs to `shared`.
@@ -106,8 +114,9 @@ pub(crate) fn current_shared() -> Option<&'static Shared> {
 }
 
 /// Spawn from a goroutine of `shared`: the new goroutine goes to this
-/// worker's `spawned` slot, and what it displaces to the deque (shared.rs
-/// invariant 7). `Err` gives it back off the runtime's active workers.
+/// worker's `spawned` slot, and what it displaces to the deque
+/// (placement.rs invariant 2). `Err` gives it back off the runtime's
+/// active workers.
 pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
     let mut g = Some(g);
     with_worker(shared, |w| {
@@ -115,7 +124,6 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
             return;
         }
         let Some(new) = g.take() else { return };
-        w.me.spawned_at.store(w.tick.get(), Ordering::Relaxed);
         let old = w.me.spawned.swap(new.into_raw(), Ordering::AcqRel);
         if !old.is_null() {
             // SAFETY: swapped out of the slot, which holds only pointers
@@ -207,13 +215,14 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
     let slot = WorkerShared {
         stealer: deque.stealer(),
         remote: Injector::new(),
+        placed: Injector::new(),
+        drained: AtomicU32::new(0),
         thread: OnceLock::new(),
         sleeping: CachePadded::new(AtomicBool::new(false)),
         live: CachePadded::new(AtomicIsize::new(0)),
         spawned: AtomicPtr::new(ptr::null_mut()),
         picks: AtomicU32::new(0),
         running: AtomicPtr::new(ptr::null_mut()),
-        spawned_at: AtomicU32::new(u32::MAX),
         stats: CachePadded::new(WorkerStats::default()),
     };
     // The thread waits for its slot: it is filled only once the thread
@@ -241,6 +250,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
                 stacks: RefCell::new(Vec::new()),
                 records: RefCell::new(Vec::new()),
                 rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+                watch: RefCell::new(StealWatch::default()),
             };
             WORKER.with(|w| w.set(&worker));
             worker.run()
@@ -295,7 +305,27 @@ impl Worker {
         }
     }
 
-    /// Work on this worker's own queues (and, every 61st pick, the injector).
+    /// Takes one goroutine placed on this worker (unstarted).
+    fn pop_placed(&self) -> Option<GoRef> {
+        loop {
+            match self.me.placed.steal() {
+                Steal::Success(g) => return Some(g),
+                Steal::Empty => return None,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    /// An unstarted goroutine taken from this worker's own queues:
+    /// placement.rs invariant 5 if it was the last.
+    fn took_unstarted(&self, g: GoRef) -> GoRef {
+        if self.me.spawned.load(Ordering::Relaxed).is_null() && self.deque.is_empty() && self.me.placed.is_empty() {
+            self.me.note_drained();
+        }
+        g
+    }
+
+    /// Work on this worker's own queues.
     fn find_local(&self) -> Option<GoRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
@@ -306,13 +336,8 @@ impl Worker {
             // A busy worker's cached stacks reach a runtime short of them
             // within 61 picks (stack/pool.rs, "Lend").
             self.shared.stacks.share_cache(&mut self.stacks.borrow_mut(), self.is_active());
-            if self.is_active() {
-                if let Some(g) = self.shared.steal_injector(&self.deque) {
-                    return Some(g);
-                }
-            }
-            if let Some(g) = self.deque.pop() {
-                return Some(g);
+            if let Some(g) = self.deque.pop().or_else(|| self.pop_placed()) {
+                return Some(self.took_unstarted(g));
             }
             if let Some(g) = self.yielded.borrow_mut().pop_front() {
                 return Some(g);
@@ -329,7 +354,7 @@ impl Worker {
         }
         self.runnext_streak.set(0);
         if let Some(g) = self.me.take_spawned() {
-            return Some(g);
+            return Some(self.took_unstarted(g));
         }
         if let Some(g) = self.ready.borrow_mut().pop_front() {
             return Some(g);
@@ -339,14 +364,15 @@ impl Worker {
                 return Some(g);
             }
         }
-        if let Some(g) = self.deque.pop() {
-            return Some(g);
+        if let Some(g) = self.pop_placed().or_else(|| self.deque.pop()) {
+            return Some(self.took_unstarted(g));
         }
         self.yielded.borrow_mut().pop_front()
     }
 
     /// New goroutines from the admission queue (if this worker can give
-    /// one a stack), the injector or other workers' deques.
+    /// one a stack), or other workers' unstarted goroutines that have
+    /// waited out the grace (placement.rs invariant 4).
     fn find_global(&self) -> Option<GoRef> {
         if !self.is_active() {
             return None;
@@ -356,46 +382,35 @@ impl Worker {
                 return Some(g);
             }
         }
-        if let Some(g) = self.shared.steal_injector(&self.deque) {
-            return Some(g);
-        }
         let n = self.shared.started();
         if n <= 1 {
             return None;
         }
+        let mut watch = self.watch.borrow_mut();
         let start = (self.next_rand() % n as u64) as usize;
         for k in 0..n {
-            let victim = (start + k) % n;
-            if victim == self.index {
+            let v = (start + k) % n;
+            if v == self.index {
                 continue;
             }
-            let stealer = &self.shared.worker(victim).stealer;
-            loop {
-                match stealer.steal_batch_and_pop(&self.deque) {
-                    Steal::Success(g) => {
-                        WorkerStats::bump(&self.me.stats.steals);
-                        return Some(g);
-                    }
-                    Steal::Empty => break,
-                    Steal::Retry => {}
+            let victim = self.shared.worker(v);
+            if watch.look(v, victim) == Look::Ripe {
+                if let Some(g) = watch.steal(v, victim, &self.deque) {
+                    WorkerStats::bump(&self.me.stats.steals);
+                    return Some(g);
                 }
             }
         }
         None
     }
 
-    /// Takes an unstarted goroutine from another worker's `spawned` slot, if
-    /// that worker is stuck (shared.rs invariant 7).
-    fn steal_spawned(&self) -> Option<GoRef> {
-        if !self.is_active() {
-            return None;
-        }
-        let n = self.shared.started();
-        let g = (0..n).filter(|&v| v != self.index).find_map(|v| self.shared.worker(v).steal_spawned());
-        if g.is_some() {
-            WorkerStats::bump(&self.me.stats.steals);
-        }
-        g
+    /// When other workers' unstarted goroutines ripen, the earliest (now,
+    /// if some are ripe), without taking any (placement.rs invariant 6).
+    fn unstarted_ripen(&self) -> Option<Instant> {
+        let mut watch = self.watch.borrow_mut();
+        (0..self.shared.started())
+            .filter(|&v| v != self.index)
+            .fold(None, |ripens, v| watch.look(v, self.shared.worker(v)).ripens(ripens))
     }
 
     fn next_rand(&self) -> u64 {
@@ -424,6 +439,7 @@ impl Worker {
             || !self.ready.borrow().is_empty()
             || !self.yielded.borrow().is_empty()
             || !self.me.remote.is_empty()
+            || !self.me.placed.is_empty()
             || !self.deque.is_empty()
     }
 
@@ -441,11 +457,7 @@ impl Worker {
         loop {
             if spinning {
                 for round in 0..SPIN_ROUNDS {
-                    let found = self.find_local().or_else(|| self.find_global()).or_else(|| {
-                        // At the end of the spin, a grace period: another
-                        // worker's spawned goroutine (shared.rs invariant 7).
-                        (round == SPIN_ROUNDS - 1).then(|| self.steal_spawned()).flatten()
-                    });
+                    let found = self.find_local().or_else(|| self.find_global());
                     if let Some(g) = found {
                         // idle.rs invariant 2.
                         if idle.stop_spinning() {
@@ -476,9 +488,15 @@ impl Worker {
             // 4), an active one's when another runtime waits for a stack
             // (after the fence: stack/pool.rs, "Lend").
             self.shared.stacks.share_cache(&mut self.stacks.borrow_mut(), listed);
-            let work = self.has_local_work() || (listed && self.shared.has_stealable());
+            // Young unstarted work elsewhere: sleep until it ripens at most
+            // (placement.rs invariant 6).
+            let ripens = if listed { self.unstarted_ripen() } else { None };
+            let now = Instant::now();
+            let work = self.has_local_work() || ripens.is_some_and(|t| t <= now);
             if !work {
-                if listed && self.shared.may_be_deadlocked() {
+                if let Some(t) = ripens {
+                    std::thread::park_timeout(t - now);
+                } else if listed && self.shared.may_be_deadlocked() {
                     // The last one asleep watches for a deadlock (deadlock.rs).
                     self.shared.watch_for_deadlock();
                 } else {

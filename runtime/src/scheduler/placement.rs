@@ -1,0 +1,242 @@
+//! Placement: where a goroutine waits to run. One decision per event, all
+//! of them here: a spawn (`Shared::submit`), a wake
+//! (`Shared::schedule_woken`) and a steal (`StealWatch`).
+//!
+//! A started goroutine is pinned to its worker for life (goroutine/mod.rs),
+//! so the worker it *starts* on decides what every message it exchanges
+//! will cost: a switch (~25 ns) with a partner on the same worker, a
+//! cross-worker wake-up (a remote push, often a futex call) with one on
+//! another. Go can leave this to chance, because its scheduler moves a
+//! woken goroutine next to its waker; we cannot. So the policy is: start a
+//! goroutine next to the goroutine or thread that spawned it (the one it
+//! will most likely talk to), and move it to another worker only while it
+//! has not started and only when its worker is really not getting to it.
+//!
+//! # Invariants
+//!
+//! 1. **Wake.** A started goroutine is only ever queued on its home worker:
+//!    on that worker's own thread in `runnext` (a goroutine woke it) or
+//!    `ready`, from any other thread in its `remote` queue, whose worker is
+//!    woken if it sleeps (idle.rs invariant 4).
+//! 2. **Spawn, near** (`go!`, `spawn`, `scope`). From a goroutine running
+//!    on an active worker of the runtime: that worker's `spawned` slot,
+//!    run next (Go's `runnext` rule; the slot's previous occupant moves to
+//!    the deque), so a partner spawned just before its spawner blocks
+//!    starts beside it. From anywhere else (a plain thread, a `blocking()`
+//!    thread, an inactive worker, another runtime's worker): the `placed`
+//!    queue of the calling thread's *home* worker, chosen once per thread
+//!    (round robin over the active workers, again if it became inactive),
+//!    so the goroutines one plain thread spawns start together, and two
+//!    plain threads' goroutines on different workers.
+//! 3. **Spawn, spread** (`spawn_spread_at(k)`: the workers of a
+//!    `pipeline!` stage or of a worker pool, which exist to run in
+//!    parallel): the `placed` queue of the k-th active worker after the
+//!    spawner's (or after the thread's home worker).
+//! 4. **Steal.** Unstarted goroutines (the `spawned` slot, the deque, the
+//!    `placed` queue) are stealable, but a steal is for life, so a thief
+//!    takes from a victim only once the victim's unstarted goroutines have
+//!    waited [`STEAL_GRACE`] without the victim running out of them: its
+//!    `drained` count is the same as when the thief first saw work there,
+//!    that long ago, and the victim was awake (a worker woken for the work
+//!    placed on it may take longer than the grace to get its thread back). A worker that runs through its queue keeps its
+//!    goroutines; one stuck in a goroutine (a CPU loop, a blocked thread),
+//!    or behind a queue that never empties, is helped within the grace.
+//!    (Go's analogue is its short grace before stealing `runnext`.)
+//! 5. `drained` changes whenever a worker's unstarted goroutines run out
+//!    through a take: its own take that leaves none, or any steal. So a
+//!    thief that sees the same count twice knows the victim had unstarted
+//!    work at every moment in between.
+//! 6. **Nothing is stranded.** Every push of an unstarted goroutine is
+//!    followed by `notify_idle` (and, for `placed`, a wake of that worker),
+//!    so an idle worker looks; an idle worker that sees young work on a
+//!    victim sleeps at most until that work ripens (idle.rs), then looks
+//!    again. So a goroutine placed on a worker that is held forever is
+//!    started by another within about the grace.
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Steal, Worker as Deque};
+
+use super::shared::{Shared, WorkerShared};
+use super::worker;
+use crate::goroutine::GoRef;
+
+/// How long a victim's unstarted goroutines must have waited, without the
+/// victim running out of them, before another worker takes them
+/// (invariant 4). Long next to what a spawner does before it blocks (a
+/// few microseconds even in a cold process), short next to any work worth
+/// running in parallel.
+pub(crate) const STEAL_GRACE: Duration = Duration::from_micros(100);
+
+/// How a spawn wants its goroutine placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// Beside its spawner (invariant 2).
+    Near,
+    /// The k-th of a group meant to run in parallel (invariant 3).
+    Spread(usize),
+}
+
+thread_local! {
+    /// This thread's home worker (invariant 2): the runtime's address and
+    /// the worker's index; `(0, 0)`: none chosen yet.
+    static HOME: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+impl Shared {
+    /// Queues a goroutine that has never run (invariants 2, 3 and 6).
+    pub(crate) fn submit(&'static self, g: GoRef, how: Placement) {
+        self.count_live(1);
+        match how {
+            Placement::Near => {
+                if let Err(g) = worker::push_new_local(self, g) {
+                    self.place_on(self.home_of_thread(), g);
+                }
+            }
+            Placement::Spread(k) => {
+                let active = self.active().min(self.started()).max(1);
+                let base = worker::current_index(self).filter(|&i| i < active).unwrap_or_else(|| self.home_of_thread());
+                self.place_on((base + k) % active, g);
+            }
+        }
+        self.notify_idle();
+    }
+
+    /// Queues `g` (unstarted) on worker `to`, waking it if it sleeps.
+    fn place_on(&self, to: usize, g: GoRef) {
+        let ws = self.worker(to);
+        ws.placed.push(g);
+        ws.notify();
+    }
+
+    /// The calling thread's home worker: chosen on first use, round robin
+    /// over the active workers, and again if it has become inactive.
+    fn home_of_thread(&self) -> usize {
+        let me = self as *const Shared as usize;
+        let active = self.active().min(self.started()).max(1);
+        let (rt, i) = HOME.with(Cell::get);
+        if rt == me && i < active {
+            return i;
+        }
+        let i = self.next_home.fetch_add(1, Ordering::Relaxed) % active;
+        HOME.with(|h| h.set((me, i)));
+        i
+    }
+
+    /// Queues a woken goroutine on its home worker (invariant 1).
+    pub(crate) fn schedule_woken(&'static self, g: GoRef) {
+        let home = g.home();
+        if let Err(g) = worker::push_woken_local(self, home, g) {
+            let ws = self.worker(home);
+            ws.remote.push(g);
+            ws.notify();
+        }
+    }
+
+    /// Whether any worker holds an unstarted goroutine.
+    pub(crate) fn has_unstarted(&self) -> bool {
+        (0..self.started()).any(|i| self.worker(i).has_unstarted())
+    }
+}
+
+impl WorkerShared {
+    /// Whether this worker holds unstarted goroutines (invariant 4).
+    pub(crate) fn has_unstarted(&self) -> bool {
+        !self.spawned.load(Ordering::Relaxed).is_null() || !self.stealer.is_empty() || !self.placed.is_empty()
+    }
+
+    /// Invariant 5: the unstarted goroutines ran out.
+    pub(crate) fn note_drained(&self) {
+        self.drained.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Takes unstarted goroutines (one to run, a batch more into `dest`);
+    /// the caller has seen them ripe (invariant 4).
+    fn steal_unstarted(&self, dest: &Deque<GoRef>) -> Option<GoRef> {
+        let g = steal_until_done(|| self.stealer.steal_batch_and_pop(dest))
+            .or_else(|| steal_until_done(|| self.placed.steal_batch_and_pop(dest)))
+            .or_else(|| self.take_spawned());
+        if g.is_some() {
+            self.note_drained();
+        }
+        g
+    }
+}
+
+fn steal_until_done(mut steal: impl FnMut() -> Steal<GoRef>) -> Option<GoRef> {
+    loop {
+        match steal() {
+            Steal::Success(g) => return Some(g),
+            Steal::Empty => return None,
+            Steal::Retry => {}
+        }
+    }
+}
+
+/// What a thief found on a victim (invariant 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Look {
+    /// No unstarted goroutines.
+    Nothing,
+    /// Unstarted goroutines that have waited out the grace: take them.
+    Ripe,
+    /// Unstarted goroutines, stealable from this instant.
+    YoungUntil(Instant),
+}
+
+impl Look {
+    /// The earliest time a victim's work ripens, over `self` and `other`.
+    pub(crate) fn ripens(self, other: Option<Instant>) -> Option<Instant> {
+        match self {
+            Look::YoungUntil(t) => Some(other.map_or(t, |o| o.min(t))),
+            Look::Ripe => Some(other.map_or_else(Instant::now, |o| o.min(Instant::now()))),
+            Look::Nothing => other,
+        }
+    }
+}
+
+/// A thief's memory of when it first saw unstarted work on each victim,
+/// and at which `drained` count (invariant 4).
+#[derive(Default)]
+pub(crate) struct StealWatch {
+    seen: Vec<Option<(u32, Instant)>>,
+}
+
+impl StealWatch {
+    /// Looks at victim `v`'s unstarted goroutines (invariant 4).
+    pub(crate) fn look(&mut self, v: usize, victim: &WorkerShared) -> Look {
+        if self.seen.len() <= v {
+            self.seen.resize(v + 1, None);
+        }
+        if !victim.has_unstarted() {
+            self.seen[v] = None;
+            return Look::Nothing;
+        }
+        let drained = victim.drained.load(Ordering::Relaxed);
+        let now = Instant::now();
+        let since = match self.seen[v] {
+            // A victim still waking up is not stuck: waking a thread can
+            // take longer than the grace (invariant 4).
+            Some((d, since)) if d == drained && !victim.sleeping.load(Ordering::Relaxed) => since,
+            _ => {
+                self.seen[v] = Some((drained, now));
+                now
+            }
+        };
+        let ripe = since + STEAL_GRACE;
+        if now < ripe {
+            Look::YoungUntil(ripe)
+        } else {
+            Look::Ripe
+        }
+    }
+
+    /// Takes victim `v`'s unstarted goroutines, one to run and a batch
+    /// into `dest`, after a look said `Ripe`.
+    pub(crate) fn steal(&mut self, v: usize, victim: &WorkerShared, dest: &Deque<GoRef>) -> Option<GoRef> {
+        self.seen[v] = None;
+        victim.steal_unstarted(dest)
+    }
+}
