@@ -124,8 +124,9 @@ fn sigquit_prints_the_dump_and_the_process_goes_on() {
     assert_eq!(h.join().unwrap(), Some(1));
 }
 
-/// A goroutine that blocks its worker (here in `std::thread::sleep`) is
-/// reported once per spawn site, naming it and what to do, while the
+/// A goroutine that blocks its worker (here in `std::thread::sleep`) while
+/// a goroutine pinned to that worker waits behind it (woken by its timer)
+/// is reported once per spawn site, naming it and what to do, while the
 /// program goes on.
 #[test]
 fn a_goroutine_holding_its_worker_is_reported_once() {
@@ -140,7 +141,81 @@ fn a_goroutine_holding_its_worker_is_reported_once() {
     }
     let rt = goroutines_runtime::Builder::new().max_procs(2).build().unwrap();
     for _ in 0..2 {
-        let h = rt.spawn(|| std::thread::sleep(Duration::from_millis(300)));
+        let h = rt.spawn(|| {
+            // Starts here first (the yield), parks on its timer, and is
+            // woken while this goroutine holds the worker.
+            let beside = spawn(|| goroutines_runtime::time::sleep(Duration::from_millis(20)));
+            goroutines_runtime::yield_now();
+            std::thread::sleep(Duration::from_millis(300));
+            beside.join().unwrap();
+        });
         h.join().unwrap();
     }
+}
+
+/// A goroutine that never yields, on a runtime of one worker, with
+/// goroutines it spawned waiting to start behind it: reported.
+#[test]
+fn a_goroutine_that_never_yields_is_reported_when_its_children_wait() {
+    const NAME: &str = "a_goroutine_that_never_yields_is_reported_when_its_children_wait";
+    if !common::is_child(NAME) {
+        let out = common::run_child(NAME, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(err.matches("has held worker").count(), 1, "{err}");
+        assert!(err.contains("1 not started yet"), "says what waits: {err}");
+        return;
+    }
+    let rt = goroutines_runtime::Builder::new()
+        .max_procs(1)
+        .held_worker_warning(Some(Duration::from_millis(50)))
+        .build()
+        .unwrap();
+    rt.block_on(|| {
+        let child = spawn(|| 1);
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(300) {
+            std::hint::spin_loop();
+        }
+        assert_eq!(child.join().unwrap(), 1);
+    });
+}
+
+/// A goroutine that holds its worker alone (a loop spawning goroutines,
+/// which the other worker takes and runs) does no harm and is not
+/// reported.
+#[test]
+fn a_spawning_loop_whose_children_run_elsewhere_is_not_reported() {
+    const NAME: &str = "a_spawning_loop_whose_children_run_elsewhere_is_not_reported";
+    if !common::is_child(NAME) {
+        let out = common::run_child(NAME, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(!err.contains("has held worker"), "{err}");
+        assert!(err.contains("CHILD RAN"), "{err}");
+        return;
+    }
+    let rt = goroutines_runtime::Builder::new()
+        .max_procs(2)
+        .held_worker_warning(Some(Duration::from_millis(30)))
+        .build()
+        .unwrap();
+    let ran = rt.block_on(|| {
+        let wg = goroutines_runtime::WaitGroup::new();
+        let start = std::time::Instant::now();
+        let mut n = 0;
+        // Spawns for 300 ms (ten times the threshold) without yielding.
+        while start.elapsed() < Duration::from_millis(300) {
+            for _ in 0..1000 {
+                wg.add(1);
+                let wg = wg.clone();
+                drop(spawn(move || wg.done()));
+            }
+            n += 1000;
+        }
+        wg.wait();
+        n
+    });
+    assert!(ran > 0);
+    eprintln!("CHILD RAN {ran}");
 }

@@ -11,7 +11,7 @@
 //!    before it sleeps.
 //! 2. A spinning worker that finds work stops spinning; if it was the last
 //!    spinner it calls `notify_idle`, so the work that may have arrived while
-//!    it spun (and whose `notify_one` saw it spinning) is still looked for.
+//!    it spun (and whose `notify_idle` saw it spinning) is still looked for.
 //! 3. A worker going to sleep first announces it (sleepers list + its own
 //!    `sleeping` flag), then issues a SeqCst fence, then checks every queue
 //!    once more. A pusher pushes, fences, then reads the announcements. One
@@ -19,6 +19,14 @@
 //!    work that a sleeper saw on another worker but may not steal yet
 //!    (placement.rs invariant 4) bounds its sleep: it wakes when that work
 //!    ripens (placement.rs invariant 6).
+//! 5. A sleeper that saw young unstarted work elsewhere (placement.rs
+//!    invariant 4) is *watching*: it sleeps only until that work ripens,
+//!    then looks at every worker again. While one watches, new stealable
+//!    work wakes nobody: the watcher is bound to look before long, as a
+//!    spinner is (invariant 1), and a worker that gets to its own queue in
+//!    time makes the look unneeded. Without this rule every spawn of a
+//!    busy spawner would wake a sleeper, with a system call, for work that
+//!    is not to be stolen yet.
 //! 4. Pinned goroutines woken from another thread go to their home worker's
 //!    remote queue and wake that worker specifically (`WorkerShared::notify`);
 //!    no other worker can run them.
@@ -34,11 +42,18 @@ pub(crate) struct Idle {
     sleepers: Mutex<Vec<usize>>,
     /// `sleepers.len()`, readable without the lock.
     num_sleepers: AtomicUsize,
+    /// Sleepers watching young work (invariant 5). SeqCst, as `spinning`.
+    watching: AtomicUsize,
 }
 
 impl Idle {
     pub(crate) fn new() -> Idle {
-        Idle { spinning: AtomicUsize::new(0), sleepers: Mutex::new(Vec::new()), num_sleepers: AtomicUsize::new(0) }
+        Idle {
+            spinning: AtomicUsize::new(0),
+            sleepers: Mutex::new(Vec::new()),
+            num_sleepers: AtomicUsize::new(0),
+            watching: AtomicUsize::new(0),
+        }
     }
 
     /// After pushing stealable work: returns the index of a sleeping worker
@@ -46,7 +61,10 @@ impl Idle {
     pub(crate) fn worker_to_wake(&self) -> Option<usize> {
         // Pairs with the fence in a sleeping worker's last look (invariant 3).
         fence(Ordering::SeqCst);
-        if self.spinning.load(Ordering::SeqCst) != 0 || self.num_sleepers.load(Ordering::SeqCst) == 0 {
+        if self.spinning.load(Ordering::SeqCst) != 0
+            || self.watching.load(Ordering::SeqCst) != 0
+            || self.num_sleepers.load(Ordering::SeqCst) == 0
+        {
             return None;
         }
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
@@ -69,6 +87,15 @@ impl Idle {
         }
         self.spinning.fetch_add(1, Ordering::SeqCst);
         true
+    }
+
+    /// A sleeper starts (`true`) or stops watching young work (invariant 5).
+    pub(crate) fn watch(&self, on: bool) {
+        if on {
+            self.watching.fetch_add(1, Ordering::SeqCst);
+        } else {
+            self.watching.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     /// Stops spinning; returns whether the caller was the last spinner.

@@ -43,9 +43,10 @@
 //!    or behind a queue that never empties, is helped within the grace.
 //!    (Go's analogue is its short grace before stealing `runnext`.)
 //! 5. `drained` changes whenever a worker's unstarted goroutines run out
-//!    through a take: its own take that leaves none, or any steal. So a
+//!    through a take: its own take, or a steal, that leaves none. So a
 //!    thief that sees the same count twice knows the victim had unstarted
-//!    work at every moment in between.
+//!    work at every moment in between, and a thief that took part of a
+//!    stuck victim's queue may come back for more at once.
 //! 6. **Nothing is stranded.** Every push of an unstarted goroutine is
 //!    followed by `notify_idle` (and, for `placed`, a wake of that worker),
 //!    so an idle worker looks; an idle worker that sees young work on a
@@ -147,6 +148,11 @@ impl WorkerShared {
         !self.spawned.load(Ordering::Relaxed).is_null() || !self.stealer.is_empty() || !self.placed.is_empty()
     }
 
+    /// How many unstarted goroutines this worker holds (a snapshot).
+    pub(crate) fn unstarted_len(&self) -> usize {
+        usize::from(!self.spawned.load(Ordering::Relaxed).is_null()) + self.stealer.len() + self.placed.len()
+    }
+
     /// Invariant 5: the unstarted goroutines ran out.
     pub(crate) fn note_drained(&self) {
         self.drained.fetch_add(1, Ordering::Relaxed);
@@ -158,7 +164,7 @@ impl WorkerShared {
         let g = steal_until_done(|| self.stealer.steal_batch_and_pop(dest))
             .or_else(|| steal_until_done(|| self.placed.steal_batch_and_pop(dest)))
             .or_else(|| self.take_spawned());
-        if g.is_some() {
+        if g.is_some() && !self.has_unstarted() {
             self.note_drained();
         }
         g
@@ -234,9 +240,9 @@ impl StealWatch {
     }
 
     /// Takes victim `v`'s unstarted goroutines, one to run and a batch
-    /// into `dest`, after a look said `Ripe`.
-    pub(crate) fn steal(&mut self, v: usize, victim: &WorkerShared, dest: &Deque<GoRef>) -> Option<GoRef> {
-        self.seen[v] = None;
+    /// into `dest`, after a look said `Ripe`. What is left stays ripe
+    /// while the victim does not run out (invariant 5).
+    pub(crate) fn steal(&self, victim: &WorkerShared, dest: &Deque<GoRef>) -> Option<GoRef> {
         victim.steal_unstarted(dest)
     }
 }

@@ -43,6 +43,23 @@ use super::worker;
 use crate::goroutine::{GoRef, Goroutine};
 use crate::stack::StackPool;
 
+/// Records a plain thread takes from the shared pool at a time.
+const THREAD_BATCH: usize = 64;
+
+/// A plain thread's free goroutine records (a thread that spawns in a loop
+/// would otherwise take the pool's lock per spawn). Dropped records go back
+/// to their runtime's pool (goref.rs), so the thread's exit loses none.
+struct ThreadRecords {
+    /// The runtime they belong to, by address (0: none yet).
+    runtime: usize,
+    records: Vec<GoRef>,
+}
+
+thread_local! {
+    static THREAD_RECORDS: std::cell::RefCell<ThreadRecords> =
+        const { std::cell::RefCell::new(ThreadRecords { runtime: 0, records: Vec::new() }) };
+}
+
 /// The most worker threads one runtime may have.
 pub const MAX_PROCS: usize = 256;
 
@@ -304,9 +321,26 @@ impl Shared {
     }
 
     /// A free goroutine record for a spawn on this thread: from this
-    /// worker's free list, the shared pool, or a new slab.
+    /// worker's free list, or a plain thread's cache, refilled from the
+    /// shared pool (or a new slab) in batches.
     pub(crate) fn take_record(&'static self) -> GoRef {
         if let Some(g) = worker::take_record(self) {
+            return g;
+        }
+        let me = self as *const Shared as usize;
+        let cached = THREAD_RECORDS.try_with(|c| {
+            let mut c = c.borrow_mut();
+            if c.runtime != me {
+                // Another runtime's records go back to it as they drop.
+                c.records.clear();
+                c.runtime = me;
+            }
+            if c.records.is_empty() {
+                self.take_records(&mut c.records, THREAD_BATCH);
+            }
+            c.records.pop()
+        });
+        if let Ok(Some(g)) = cached {
             return g;
         }
         let mut pool = self.records.lock().unwrap_or_else(|e| e.into_inner());

@@ -27,6 +27,10 @@ pub(crate) struct WorkerStats {
     pub(crate) steals: AtomicU64,
     /// Stacks of this worker's goroutines: running or suspended, not ended.
     pub(crate) stacks_in_use: AtomicU64,
+    /// Started goroutines queued on this worker (`ready`, `yielded`,
+    /// `runnext`) when it last resumed one: what waits behind a goroutine
+    /// that holds it (monitor.rs).
+    pub(crate) queued: AtomicU64,
 }
 
 impl WorkerStats {

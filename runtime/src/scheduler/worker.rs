@@ -90,6 +90,9 @@ pub(crate) struct Worker {
     /// When this worker first saw each victim's unstarted goroutines
     /// (placement.rs invariant 4).
     watch: RefCell<StealWatch>,
+    /// Whether the last `find_global` saw unstarted work elsewhere that is
+    /// not ripe yet (placement.rs invariant 4).
+    young_seen: Cell<bool>,
 }
 
 /// Runs `f` with this thread's worker if it belongs to `shared`.
@@ -251,6 +254,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
                 records: RefCell::new(Vec::new()),
                 rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
                 watch: RefCell::new(StealWatch::default()),
+                young_seen: Cell::new(false),
             };
             WORKER.with(|w| w.set(&worker));
             worker.run()
@@ -374,6 +378,7 @@ impl Worker {
     /// one a stack), or other workers' unstarted goroutines that have
     /// waited out the grace (placement.rs invariant 4).
     fn find_global(&self) -> Option<GoRef> {
+        self.young_seen.set(false);
         if !self.is_active() {
             return None;
         }
@@ -394,11 +399,15 @@ impl Worker {
                 continue;
             }
             let victim = self.shared.worker(v);
-            if watch.look(v, victim) == Look::Ripe {
-                if let Some(g) = watch.steal(v, victim, &self.deque) {
-                    WorkerStats::bump(&self.me.stats.steals);
-                    return Some(g);
+            match watch.look(v, victim) {
+                Look::Ripe => {
+                    if let Some(g) = watch.steal(victim, &self.deque) {
+                        WorkerStats::bump(&self.me.stats.steals);
+                        return Some(g);
+                    }
                 }
+                Look::YoungUntil(_) => self.young_seen.set(true),
+                Look::Nothing => {}
             }
         }
         None
@@ -465,6 +474,13 @@ impl Worker {
                         }
                         return Some(g);
                     }
+                    if self.young_seen.get() {
+                        // Only young work elsewhere: nothing to spin for
+                        // until it ripens; sleep watching it (idle.rs
+                        // invariant 5) and leave the core to the threads
+                        // that are busy.
+                        break;
+                    }
                     if round < SPIN_ROUNDS / 2 {
                         std::hint::spin_loop();
                     } else {
@@ -495,7 +511,9 @@ impl Worker {
             let work = self.has_local_work() || ripens.is_some_and(|t| t <= now);
             if !work {
                 if let Some(t) = ripens {
+                    idle.watch(true);
                     std::thread::park_timeout(t - now);
+                    idle.watch(false);
                 } else if listed && self.shared.may_be_deadlocked() {
                     // The last one asleep watches for a deadlock (deadlock.rs).
                     self.shared.watch_for_deadlock();
@@ -529,6 +547,10 @@ impl Worker {
     /// tens of microseconds. This spin is not counted as a global spinner: it
     /// looks at nothing but its own queue.
     fn watch_remote(&self) -> Option<GoRef> {
+        if self.me.stats.stacks_in_use.load(Ordering::Relaxed) == 0 {
+            // No goroutine is pinned here: none can be woken into `remote`.
+            return None;
+        }
         let until = std::time::Instant::now() + WATCH_REMOTE;
         loop {
             for _ in 0..32 {
@@ -617,9 +639,14 @@ impl Worker {
     /// a cold stack (stack/prefetch.rs).
     #[inline]
     fn prefetch_next(&self) {
-        if let Some(next) = self.ready.borrow().front() {
+        let ready = self.ready.borrow();
+        if let Some(next) = ready.front() {
             crate::stack::prefetch::frames(next.suspended_sp.load(Ordering::Relaxed));
         }
+        // For the held-worker monitor: what waits behind the goroutine
+        // about to run (a plain store on this worker's own stats line).
+        let behind = ready.len() + self.yielded.borrow().len() + usize::from(self.runnext_has());
+        self.me.stats.queued.store(behind as u64, Ordering::Relaxed);
     }
 
     /// `g` ended: its stack goes back to the pool, and one goroutine waiting
