@@ -52,8 +52,8 @@ const fn target(scenario: &'static str, metric: &'static str, go: f64, channel: 
 /// keep within, in every shape.
 const SPREAD: f64 = 1.5;
 
-/// Every scenario whose body runs in every shape ([`SHAPED`]), in the
-/// order they run.
+/// The scenarios the fresh mode measures against Go (each runs in every
+/// shape: [`SHAPED`]), in the order they run.
 /// park_20k's figure is its first run's spawn time (the issue's "1M parked:
 /// spawn time"; the scenario parks 20,000).
 const TARGETS: [Target; 11] = [
@@ -77,7 +77,7 @@ pub fn runs(scenario: &str) -> bool {
 
 /// The scenarios the fresh mode runs when none is named.
 pub fn scenarios() -> Vec<&'static Scenario> {
-    debug_assert!(SHAPED.iter().all(|s| runs(s)) && TARGETS.iter().all(|t| SHAPED.contains(&t.scenario)));
+    debug_assert!(TARGETS.iter().all(|t| SHAPED.contains(&t.scenario)));
     TARGETS.iter().map(|t| Scenario::named(t.scenario).expect("targets name scenarios")).collect()
 }
 

@@ -11,8 +11,8 @@ use goroutines::{Builder, WaitGroup};
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{
-    metric, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MUTEX, PARK, PIPELINE_MACRO, RATE_LIMITER, SPAWN_WAIT, WORKER_POOL,
-    YIELD_SWITCH,
+    fixed, metric, work, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MUTEX, PARALLEL, PARK, PIPELINE_MACRO, RATE_LIMITER,
+    SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH,
 };
 
 pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String> {
@@ -40,6 +40,10 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
         CONTEXT_CANCEL => crate::ours_context::run(scenario, p),
         MUTEX | RATE_LIMITER => crate::ours_sync::run(scenario, p),
         DUMP => crate::ours_debug::run(scenario, p),
+        PARALLEL => {
+            Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+            child::repeat(p, metric::PARALLEL_NS, || p.shape.run(move || parallel(p.n)))
+        }
         _ => crate::ours_chan::run(scenario, p),
     }
 }
@@ -85,6 +89,17 @@ fn park(n: usize) -> ParkRun {
     gate.done();
     finished.wait();
     ParkRun { spawn, wake: start.elapsed(), rss_before, rss_after, threads }
+}
+
+/// `n` CPU-bound goroutines (~50 ms of work each, no runtime call)
+/// spawned in a burst, then joined: what a second worker buys (issue 12's
+/// "nothing regresses on parallel work").
+fn parallel(n: usize) -> Duration {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..n as u64).map(|i| goroutines::spawn(move || work(i, fixed::PARALLEL_ROUNDS))).collect();
+    let sum = handles.into_iter().map(|h| h.join().expect("parallel goroutine")).fold(0, u64::wrapping_add);
+    std::hint::black_box(sum);
+    start.elapsed()
 }
 
 /// Two goroutines on one worker, each calling `yield_now()` `n` times.

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MPMC, MUTEX, PARK, PING_PONG, PIPELINE3,
-    PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
+    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MPMC, MUTEX, PARALLEL, PARK, PING_PONG,
+    PIPELINE3, PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
 };
 
 /// Every child's outcome, by scenario and implementation, and why an
@@ -163,7 +163,7 @@ const fn row(scenario: &'static str, metric: &'static str, label: &'static str, 
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 36] = [
+const ROWS: [Row; 37] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -205,6 +205,7 @@ const ROWS: [Row; 36] = [
     ),
     row(DUMP, metric::DUMP_NS, "dump_20k: debug::dump(), 20k parked", Unit::Ms),
     row(DUMP, metric::DUMP_GOROUTINES_NS, "dump_20k: debug::goroutines(), 20k parked", Unit::Ms),
+    row(PARALLEL, metric::PARALLEL_NS, "parallel_8: 8 goroutines of ~50 ms CPU", Unit::Ms),
 ];
 
 /// A target on our figures of one row.

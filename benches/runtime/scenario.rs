@@ -111,6 +111,7 @@ pub const CONTEXT_CANCEL: &str = "context_cancel";
 pub const MUTEX: &str = "mutex";
 pub const RATE_LIMITER: &str = "rate_limiter";
 pub const DUMP: &str = "dump_20k";
+pub const PARALLEL: &str = "parallel_8";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -151,6 +152,8 @@ pub mod fixed {
     pub const ALLOW_BURST: usize = 100;
     /// rate_limiter: `allow()` calls in its tight loop.
     pub const ALLOW_CALLS: u64 = 10_000_000;
+    /// [`work`](super::work) rounds per parallel_8 goroutine: about 50 ms.
+    pub const PARALLEL_ROUNDS: u32 = 45_000_000;
 }
 
 /// The CPU work of one worker_pool job or map_workers item: `rounds` rounds
@@ -199,7 +202,7 @@ const DUMP_ONLY: &[Impl] = &[Impl::Ours];
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 17] = [
+pub static SCENARIOS: [Scenario; 18] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -374,6 +377,16 @@ pub static SCENARIOS: [Scenario; 17] = [
         impls: DUMP_ONLY,
         crossbeam_n: None,
     },
+    Scenario {
+        name: PARALLEL,
+        n: 8,
+        procs: 2,
+        runs: 3,
+        processes: SHARED,
+        timeout: Duration::from_secs(60),
+        impls: OURS_ONLY,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -458,4 +471,7 @@ pub mod metric {
     pub const DUMP_NS: &str = "dump_ns";
     /// dump_20k: one `debug::goroutines()` at the same moment, just before.
     pub const DUMP_GOROUTINES_NS: &str = "dump_goroutines_ns";
+    /// parallel_8: n CPU-bound goroutines spawned in a burst until all
+    /// ended (run with `--procs 1` and `--procs 2` for the speed-up).
+    pub const PARALLEL_NS: &str = "parallel_ns";
 }

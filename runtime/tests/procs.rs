@@ -101,3 +101,71 @@ fn an_idle_worker_takes_a_child_whose_spawner_blocks_its_thread() {
     });
     assert!(ran, "the child never ran while its spawner blocked the worker");
 }
+
+/// Placement never strands a goroutine: one a plain thread placed on a
+/// worker whose goroutine then holds it (a CPU loop) is started by the
+/// other worker after the steal grace (scheduler/placement.rs invariant 6).
+#[test]
+fn a_goroutine_placed_behind_a_held_worker_is_started_by_another() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+    let (f1, f2) = (flag.clone(), flag.clone());
+    // Both go to this thread's home worker, in this order.
+    let holder = rt.spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !f1.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+        (f1.load(Ordering::SeqCst), std::thread::current().id())
+    });
+    let behind = rt.spawn(move || {
+        f2.store(true, Ordering::SeqCst);
+        std::thread::current().id()
+    });
+    let (ran, holder_thread) = holder.join().unwrap();
+    assert!(ran, "the goroutine behind the holder never ran");
+    assert_ne!(behind.join().unwrap(), holder_thread);
+}
+
+/// `set_max_procs` shrinking while goroutines are pinned to the workers it
+/// makes inactive: they still run there, on the thread they started on.
+#[test]
+fn goroutines_pinned_to_workers_taken_out_of_service_still_run() {
+    use goroutines_runtime::chan;
+    use std::collections::HashSet;
+    let rt = Builder::new().max_procs(4).build().unwrap();
+    let name = || std::thread::current().name().map(String::from).unwrap_or_default();
+    let mut parked = Vec::new();
+    for i in 0..4u32 {
+        let (go_on, wait) = chan::<u32>(0);
+        let (started_tx, started) = chan::<()>(0);
+        // Each plain thread's goroutines start on the next worker (round
+        // robin: scheduler/placement.rs invariant 2): one per worker.
+        let h = std::thread::scope(|s| {
+            s.spawn(|| {
+                rt.spawn(move || {
+                    let before = name();
+                    started_tx.send(()).unwrap();
+                    let v = wait.recv().unwrap();
+                    (before, name(), v)
+                })
+            })
+            .join()
+            .unwrap()
+        });
+        started.recv().unwrap();
+        parked.push((i, go_on, h));
+    }
+    assert_eq!(rt.set_max_procs(1), 4);
+    let mut threads = HashSet::new();
+    for (i, go_on, h) in parked {
+        go_on.send(i).unwrap();
+        let (before, after, v) = h.join().unwrap();
+        assert_eq!(v, i);
+        assert_eq!(before, after, "a started goroutine never changes thread");
+        threads.insert(after);
+    }
+    assert_eq!(threads.len(), 4, "the four ran on four workers, three of them now inactive: {threads:?}");
+}
