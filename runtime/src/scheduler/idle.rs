@@ -31,8 +31,44 @@
 //!    remote queue and wake that worker specifically (`WorkerShared::notify`);
 //!    no other worker can run them.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
+
+use super::shared::Shared;
+use crate::goroutine::GoRef;
+
+/// Rounds a spinning worker looks for work before it sleeps.
+const SPIN_ROUNDS: u32 = 64;
+
+/// What the idle protocol needs from a worker (worker.rs implements it).
+pub(crate) trait Seeker {
+    fn index(&self) -> usize;
+    fn shared(&self) -> &'static Shared;
+    /// Whether the worker takes new goroutines (shared.rs invariant 3).
+    fn is_active(&self) -> bool;
+    /// Its Dekker flag (invariants 3 and 4).
+    fn sleeping(&self) -> &AtomicBool;
+    /// One look at every queue it may take from.
+    fn find(&self) -> Option<GoRef>;
+    /// Whether the last `find` saw nothing but young unstarted work
+    /// elsewhere (placement.rs invariant 4).
+    fn saw_young_only(&self) -> bool;
+    /// A short watch of its own remote queue (worker.rs `watch_remote`).
+    fn watch_remote(&self) -> Option<GoRef>;
+    /// The look after the announcement (invariant 3), with `listed`: it is
+    /// on the sleepers list.
+    fn last_look(&self, listed: bool) -> LastLook;
+}
+
+/// What a worker about to sleep found in its last look.
+pub(crate) struct LastLook {
+    /// Work it can run now: do not sleep.
+    pub(crate) local_work: bool,
+    /// When the young unstarted work it saw elsewhere ripens, if any (now
+    /// or earlier: do not sleep).
+    pub(crate) ripens: Option<Instant>,
+}
 
 pub(crate) struct Idle {
     /// Workers spinning (looking for work without sleeping). SeqCst with the
@@ -80,7 +116,7 @@ impl Idle {
 
     /// Tries to become a spinner: at most half the active workers spin, so
     /// idle workers do not burn every core looking for work.
-    pub(crate) fn start_spinning(&self, active: usize) -> bool {
+    fn start_spinning(&self, active: usize) -> bool {
         let n = self.spinning.load(Ordering::SeqCst);
         if 2 * n >= active.max(1) {
             return false;
@@ -90,7 +126,7 @@ impl Idle {
     }
 
     /// A sleeper starts (`true`) or stops watching young work (invariant 5).
-    pub(crate) fn watch(&self, on: bool) {
+    fn watch(&self, on: bool) {
         if on {
             self.watching.fetch_add(1, Ordering::SeqCst);
         } else {
@@ -99,12 +135,12 @@ impl Idle {
     }
 
     /// Stops spinning; returns whether the caller was the last spinner.
-    pub(crate) fn stop_spinning(&self) -> bool {
+    fn stop_spinning(&self) -> bool {
         self.spinning.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
     /// Announces that worker `w` is about to sleep (invariant 3, first half).
-    pub(crate) fn add_sleeper(&self, w: usize) {
+    fn add_sleeper(&self, w: usize) {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
         sleepers.push(w);
         self.num_sleepers.store(sleepers.len(), Ordering::SeqCst);
@@ -113,7 +149,7 @@ impl Idle {
     /// Takes worker `w` off the sleepers list if it is still there (it woke
     /// for its own pinned work, or found work in its last look). Returns
     /// whether it was there; if not, whoever removed it counted it spinning.
-    pub(crate) fn remove_sleeper(&self, w: usize) -> bool {
+    fn remove_sleeper(&self, w: usize) -> bool {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
         match sleepers.iter().position(|&s| s == w) {
             Some(i) => {
@@ -122,6 +158,80 @@ impl Idle {
                 true
             }
             None => false,
+        }
+    }
+
+    /// The idle state machine: a worker that found nothing to run spins a
+    /// while looking (if fewer than half the active workers spin), watches
+    /// its own remote queue, then announces itself and sleeps (invariants
+    /// 1 to 5). Returns a goroutine it found, or `None` to look again.
+    pub(crate) fn wait_for_work(&self, w: &impl Seeker) -> Option<GoRef> {
+        let shared = w.shared();
+        let mut spinning = w.is_active() && self.start_spinning(shared.active());
+        loop {
+            if spinning {
+                for round in 0..SPIN_ROUNDS {
+                    if let Some(g) = w.find() {
+                        // Invariant 2.
+                        if self.stop_spinning() {
+                            shared.notify_idle();
+                        }
+                        return Some(g);
+                    }
+                    if w.saw_young_only() {
+                        // Nothing to spin for until it ripens: sleep
+                        // watching it (invariant 5) and leave the core to
+                        // the threads that are busy.
+                        break;
+                    }
+                    if round < SPIN_ROUNDS / 2 {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+                self.stop_spinning();
+            }
+            if let Some(g) = w.watch_remote() {
+                return Some(g);
+            }
+            // Announce, fence, look once more (invariant 3).
+            let listed = w.is_active();
+            w.sleeping().store(true, Ordering::SeqCst);
+            if listed {
+                self.add_sleeper(w.index());
+            }
+            fence(Ordering::SeqCst);
+            let look = w.last_look(listed);
+            let now = Instant::now();
+            if !look.local_work && !look.ripens.is_some_and(|t| t <= now) {
+                if let Some(t) = look.ripens {
+                    self.watch(true);
+                    std::thread::park_timeout(t - now);
+                    self.watch(false);
+                } else if listed && shared.may_be_deadlocked() {
+                    // The last one asleep watches for a deadlock (deadlock.rs).
+                    shared.watch_for_deadlock();
+                } else {
+                    std::thread::park();
+                }
+                crate::goroutine::clock::advance();
+            }
+            w.sleeping().store(false, Ordering::SeqCst);
+            // Off the list already: a pusher took us off and counted us as
+            // spinning on our behalf; we owe that spin.
+            let counted = listed && !self.remove_sleeper(w.index());
+            if counted && !w.is_active() {
+                // Deactivated while asleep: pass the spin on (invariant 2).
+                if self.stop_spinning() {
+                    shared.notify_idle();
+                }
+                return None;
+            }
+            spinning = counted;
+            if !spinning {
+                return None;
+            }
         }
     }
 }

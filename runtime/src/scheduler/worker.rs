@@ -39,7 +39,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::ptr;
-use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use corosensei::CoroutineResult;
@@ -47,6 +47,7 @@ use crossbeam_deque::{Injector, Steal, Worker as Deque};
 use crossbeam_utils::CachePadded;
 use std::time::Instant;
 
+use super::idle::{LastLook, Seeker};
 use super::placement::{Look, StealWatch};
 use super::shared::{Shared, WorkerShared};
 use super::stats::WorkerStats;
@@ -58,8 +59,6 @@ const RUNNEXT_STREAK: u32 = 32;
 /// Recycled goroutine records a worker keeps; past this, half go to the
 /// shared pool.
 const LOCAL_RECORDS: usize = 256;
-/// Rounds a spinning worker looks for work before it sleeps.
-const SPIN_ROUNDS: u32 = 64;
 /// How long a worker out of work watches its own remote queue before it
 /// sleeps (see `watch_remote`).
 const WATCH_REMOTE: std::time::Duration = std::time::Duration::from_micros(50);
@@ -276,7 +275,8 @@ impl Worker {
 
     fn run(&self) -> ! {
         loop {
-            let next = self.find_local().or_else(|| self.find_global()).or_else(|| self.idle());
+            let next =
+                self.find_local().or_else(|| self.find_global()).or_else(|| self.shared.idle.wait_for_work(self));
             if let Some(g) = next {
                 self.resume(g);
             }
@@ -459,87 +459,6 @@ impl Worker {
         has
     }
 
-    /// Nothing to run: spin a while looking for work, then sleep (idle.rs).
-    fn idle(&self) -> Option<GoRef> {
-        let idle = &self.shared.idle;
-        let mut spinning = self.is_active() && idle.start_spinning(self.shared.active());
-        loop {
-            if spinning {
-                for round in 0..SPIN_ROUNDS {
-                    let found = self.find_local().or_else(|| self.find_global());
-                    if let Some(g) = found {
-                        // idle.rs invariant 2.
-                        if idle.stop_spinning() {
-                            self.shared.notify_idle();
-                        }
-                        return Some(g);
-                    }
-                    if self.young_seen.get() {
-                        // Only young work elsewhere: nothing to spin for
-                        // until it ripens; sleep watching it (idle.rs
-                        // invariant 5) and leave the core to the threads
-                        // that are busy.
-                        break;
-                    }
-                    if round < SPIN_ROUNDS / 2 {
-                        std::hint::spin_loop();
-                    } else {
-                        std::thread::yield_now();
-                    }
-                }
-                idle.stop_spinning();
-            }
-            if let Some(g) = self.watch_remote() {
-                return Some(g);
-            }
-            // Announce, fence, look once more (idle.rs invariant 3).
-            let listed = self.is_active();
-            self.me.sleeping.store(true, Ordering::SeqCst);
-            if listed {
-                idle.add_sleeper(self.index);
-            }
-            fence(Ordering::SeqCst);
-            // Cached stacks are out of reach while this worker sleeps: an
-            // inactive worker's always go to the pool (shared.rs invariant
-            // 4), an active one's when another runtime waits for a stack
-            // (after the fence: stack/pool.rs, "Lend").
-            self.shared.stacks.share_cache(&mut self.stacks.borrow_mut(), listed);
-            // Young unstarted work elsewhere: sleep until it ripens at most
-            // (placement.rs invariant 6).
-            let ripens = if listed { self.unstarted_ripen() } else { None };
-            let now = Instant::now();
-            let work = self.has_local_work() || ripens.is_some_and(|t| t <= now);
-            if !work {
-                if let Some(t) = ripens {
-                    idle.watch(true);
-                    std::thread::park_timeout(t - now);
-                    idle.watch(false);
-                } else if listed && self.shared.may_be_deadlocked() {
-                    // The last one asleep watches for a deadlock (deadlock.rs).
-                    self.shared.watch_for_deadlock();
-                } else {
-                    std::thread::park();
-                }
-                crate::goroutine::clock::advance();
-            }
-            self.me.sleeping.store(false, Ordering::SeqCst);
-            // Off the list already: a pusher took us off and counted us as
-            // spinning on our behalf; we owe that spin.
-            let counted = listed && !idle.remove_sleeper(self.index);
-            if counted && !self.is_active() {
-                // Deactivated while asleep: pass the spin on (invariant 2).
-                if idle.stop_spinning() {
-                    self.shared.notify_idle();
-                }
-                return None;
-            }
-            spinning = counted;
-            if !spinning {
-                return None;
-            }
-        }
-    }
-
     /// Watches this worker's remote queue for a little while before it
     /// sleeps. Goroutines pinned here that talk to goroutines of another
     /// worker are woken from there, often within microseconds; a sleeping
@@ -673,5 +592,48 @@ impl Worker {
         if let Some(next) = self.shared.next_admitted() {
             self.ready.borrow_mut().push_back(next);
         }
+    }
+}
+
+/// What the idle protocol (idle.rs) asks of this worker.
+impl Seeker for Worker {
+    fn index(&self) -> usize {
+        self.index
+    }
+
+    fn shared(&self) -> &'static Shared {
+        self.shared
+    }
+
+    fn is_active(&self) -> bool {
+        Worker::is_active(self)
+    }
+
+    fn sleeping(&self) -> &AtomicBool {
+        &self.me.sleeping
+    }
+
+    fn find(&self) -> Option<GoRef> {
+        self.find_local().or_else(|| self.find_global())
+    }
+
+    fn saw_young_only(&self) -> bool {
+        self.young_seen.get()
+    }
+
+    fn watch_remote(&self) -> Option<GoRef> {
+        Worker::watch_remote(self)
+    }
+
+    fn last_look(&self, listed: bool) -> LastLook {
+        // Cached stacks are out of reach while this worker sleeps: an
+        // inactive worker's always go to the pool (shared.rs invariant 4),
+        // an active one's when another runtime waits for a stack (after
+        // the announcement's fence: stack/pool.rs, "Lend").
+        self.shared.stacks.share_cache(&mut self.stacks.borrow_mut(), listed);
+        // Young unstarted work elsewhere bounds the sleep (placement.rs
+        // invariant 6).
+        let ripens = if listed { self.unstarted_ripen() } else { None };
+        LastLook { local_work: self.has_local_work(), ripens }
     }
 }
