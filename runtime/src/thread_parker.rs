@@ -9,6 +9,8 @@
 //! pays a system call. So, as crossbeam-channel's `Backoff` does, a thread
 //! first watches its token for a little while ([`SPIN`], then [`YIELDS`]
 //! yields to whatever else is runnable on its core), and only then parks.
+//! The watch is short because it competes for the cores with the workers
+//! whose goroutines it waits for.
 //! A waker that finds it still watching only stores the token.
 //!
 //! # Invariants
@@ -34,9 +36,15 @@ const EMPTY: u8 = 0;
 const NOTIFIED: u8 = 1;
 const PARKED: u8 = 2;
 
-/// How long a waiting thread spins on its token before it yields.
-const SPIN: Duration = Duration::from_micros(10);
-/// How many times it then yields its core before it sleeps.
+/// How long a waiting thread spins on its token before it yields. Short:
+/// a plain thread feeding busy workers (a pool's jobs channel kept full)
+/// waits often and briefly, and every microsecond it spins is taken from a
+/// worker when the cores are all busy (measured on 2 cores, worker_pool
+/// fed from a plain `fn main`: 1.67 s with 10 µs, 1.32 s with 2 µs; the
+/// ping-pong round trip 2.0 µs and 1.7 µs).
+const SPIN: Duration = Duration::from_micros(2);
+/// How many times it then yields its core (to a worker runnable there, if
+/// any) and looks again, before it sleeps.
 const YIELDS: u32 = 8;
 
 struct Parker {
