@@ -24,8 +24,8 @@ pub const SHAPED: [&str; 12] =
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Shape {
     /// A plain `fn main`: the body runs on the child's main OS thread, which
-    /// is no goroutine; its spawns go through the runtime's global queue and
-    /// it parks as a thread.
+    /// is no goroutine; its spawns start on the thread's home worker
+    /// (scheduler/placement.rs) and it waits as a thread.
     Plain,
     /// `#[goroutines::main]`: the body is the main goroutine, started by the
     /// attribute's expansion (`__private::run_main`: `block_on` on the

@@ -51,24 +51,36 @@ struct Parker {
     /// Invariant 1.
     state: AtomicU8,
     thread: std::thread::Thread,
+    /// A handle made while the thread's own parker is gone (a thread-local
+    /// destructor waiting in a runtime primitive): the thread parks in
+    /// `std::thread::park` directly, so every wake unparks it.
+    direct: bool,
 }
 
 /// A thread's parking handle (what a `Waiter` keeps to wake it).
 #[derive(Clone)]
 pub(crate) struct Thread(Arc<Parker>);
 
+fn parker(direct: bool) -> Thread {
+    Thread(Arc::new(Parker { state: AtomicU8::new(EMPTY), thread: std::thread::current(), direct }))
+}
+
 thread_local! {
-    static ME: Thread = Thread(Arc::new(Parker { state: AtomicU8::new(EMPTY), thread: std::thread::current() }));
+    static ME: Thread = parker(false);
 }
 
 /// The calling thread's handle.
 pub(crate) fn current() -> Thread {
-    ME.with(Thread::clone)
+    ME.try_with(Thread::clone).unwrap_or_else(|_| parker(true))
 }
 
 /// Waits for a wake (or spuriously: invariant 3): spins, yields, sleeps.
 pub(crate) fn park() {
-    ME.with(|me| me.0.park())
+    if ME.try_with(|me| me.0.park()).is_err() {
+        // The thread's parker is gone (thread-local destructors run): its
+        // handles are `direct`, and std's token keeps invariant 3.
+        std::thread::park();
+    }
 }
 
 impl Parker {
@@ -116,7 +128,7 @@ impl Thread {
     /// Wakes the thread, or makes its next park return at once.
     pub(crate) fn unpark(&self) {
         // Release: pairs with the parker's Acquire (invariant 2).
-        if self.0.state.swap(NOTIFIED, Ordering::Release) == PARKED {
+        if self.0.state.swap(NOTIFIED, Ordering::Release) == PARKED || self.0.direct {
             self.0.thread.unpark();
         }
     }

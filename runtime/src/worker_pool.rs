@@ -69,7 +69,7 @@ impl<J: Send + 'static, R: Send + 'static> WorkerPool<J, R> {
         let workers = (1..=workers)
             .map(|n| {
                 let (jobs, results, f, panicked) = (jobs_rx.clone(), results_tx.clone(), f.clone(), panicked.clone());
-                // Spread over the worker threads (scheduler/shared.rs inv. 8).
+                // Spread over the worker threads (scheduler/placement.rs inv. 3).
                 spawn_spread_at(n - 1, move || work(name, n, &jobs, &results, &*f, &panicked), site)
             })
             .collect();

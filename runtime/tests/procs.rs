@@ -129,6 +129,37 @@ fn a_goroutine_placed_behind_a_held_worker_is_started_by_another() {
     assert_ne!(behind.join().unwrap(), holder_thread);
 }
 
+/// Goroutines that block their threads, spawned by a goroutine that then
+/// blocks its own: each needs a worker of its own, and every idle worker is
+/// brought in (a thief that leaves work behind passes the wake on:
+/// scheduler/placement.rs invariant 6), not only the first one woken.
+#[test]
+fn every_idle_worker_is_brought_in_for_goroutines_that_block_their_threads() {
+    use std::sync::atomic::AtomicUsize;
+    use std::time::{Duration, Instant};
+    let rt = Builder::new().max_procs(4).build().unwrap();
+    let all_ran = rt.block_on(|| {
+        let running = Arc::new(AtomicUsize::new(0));
+        let wait_for_all = |running: &AtomicUsize| {
+            running.fetch_add(1, Ordering::SeqCst);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while running.load(Ordering::SeqCst) < 4 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            running.load(Ordering::SeqCst) == 4
+        };
+        let kids: Vec<_> = (0..3)
+            .map(|_| {
+                let running = running.clone();
+                spawn(move || wait_for_all(&running))
+            })
+            .collect();
+        let me = wait_for_all(&running);
+        kids.into_iter().all(|k| k.join().unwrap()) && me
+    });
+    assert!(all_ran, "the four did not all run at once on the four workers");
+}
+
 /// `set_max_procs` shrinking while goroutines are pinned to the workers it
 /// makes inactive: they still run there, on the thread they started on.
 #[test]

@@ -80,7 +80,7 @@ where
         .map(|k| {
             let (tx, out) = chan(super::DEFAULT_BUFFER);
             let (input, f) = (input.clone(), f.clone());
-            // Spread over the worker threads (scheduler/shared.rs inv. 8).
+            // Spread over the worker threads (scheduler/placement.rs inv. 3).
             drop(spawn_spread_at(
                 k,
                 move || {

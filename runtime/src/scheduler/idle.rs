@@ -7,18 +7,18 @@
 //! 1. New stealable work (an unstarted goroutine in a `spawned` slot, a
 //!    deque or a `placed` queue) is always followed by
 //!    `Shared::notify_idle`. It wakes a sleeper unless a worker is already
-//!    spinning: a spinning worker is bound to look at every queue again
-//!    before it sleeps.
+//!    spinning or watching (invariant 5): either is bound to look at every
+//!    queue again before it sleeps for good.
 //! 2. A spinning worker that finds work stops spinning; if it was the last
 //!    spinner it calls `notify_idle`, so the work that may have arrived while
 //!    it spun (and whose `notify_idle` saw it spinning) is still looked for.
 //! 3. A worker going to sleep first announces it (sleepers list + its own
 //!    `sleeping` flag), then issues a SeqCst fence, then checks every queue
 //!    once more. A pusher pushes, fences, then reads the announcements. One
-//!    of the two must see the other (Dekker): no wake-up is lost. Unstarted
-//!    work that a sleeper saw on another worker but may not steal yet
-//!    (placement.rs invariant 4) bounds its sleep: it wakes when that work
-//!    ripens (placement.rs invariant 6).
+//!    of the two must see the other (Dekker): no wake-up is lost.
+//! 4. Pinned goroutines woken from another thread go to their home worker's
+//!    remote queue and wake that worker specifically (`WorkerShared::notify`);
+//!    no other worker can run them.
 //! 5. A sleeper that saw young unstarted work elsewhere (placement.rs
 //!    invariant 4) is *watching*: it sleeps only until that work ripens,
 //!    then looks at every worker again. While one watches, new stealable
@@ -26,10 +26,9 @@
 //!    spinner is (invariant 1), and a worker that gets to its own queue in
 //!    time makes the look unneeded. Without this rule every spawn of a
 //!    busy spawner would wake a sleeper, with a system call, for work that
-//!    is not to be stolen yet.
-//! 4. Pinned goroutines woken from another thread go to their home worker's
-//!    remote queue and wake that worker specifically (`WorkerShared::notify`);
-//!    no other worker can run them.
+//!    is not to be stolen yet. A watcher that then steals, and leaves
+//!    unstarted work behind, passes the wake on (placement.rs invariant 6),
+//!    as the last spinner does (invariant 2).
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -36,23 +36,32 @@
 //!    `placed` queue) are stealable, but a steal is for life, so a thief
 //!    takes from a victim only once the victim's unstarted goroutines have
 //!    waited [`STEAL_GRACE`] without the victim running out of them: its
-//!    `drained` count is the same as when the thief first saw work there,
+//!    `turnover` count is the same as when the thief first saw work there,
 //!    that long ago, and the victim was awake (a worker woken for the work
-//!    placed on it may take longer than the grace to get its thread back). A worker that runs through its queue keeps its
-//!    goroutines; one stuck in a goroutine (a CPU loop, a blocked thread),
-//!    or behind a queue that never empties, is helped within the grace.
-//!    (Go's analogue is its short grace before stealing `runnext`.)
-//! 5. `drained` changes whenever a worker's unstarted goroutines run out
-//!    through a take: its own take, or a steal, that leaves none. So a
-//!    thief that sees the same count twice knows the victim had unstarted
-//!    work at every moment in between, and a thief that took part of a
-//!    stuck victim's queue may come back for more at once.
+//!    placed on it may take longer than the grace to get its thread back).
+//!    A worker that runs through its queue keeps its goroutines; one stuck
+//!    in a goroutine (a CPU loop, a blocked thread), or behind a queue that
+//!    never empties, is helped within the grace. (Go's analogue is its
+//!    short grace before stealing `runnext`.)
+//! 5. `turnover` changes whenever a worker's unstarted goroutines run out
+//!    (its own take, or a steal, that leaves none) and whenever one
+//!    arrives where there were none. So a thief that sees the same count
+//!    twice knows the victim had unstarted work at every moment in
+//!    between, and a thief that took part of a stuck victim's queue may
+//!    come back for more at once. Each side checks "none" apart from its
+//!    push or take, so a push racing a take can miss a change: the cost is
+//!    one goroutine stolen before its grace, never one stranded (the rule
+//!    is a heuristic for speed; invariant 6 is what guarantees progress).
 //! 6. **Nothing is stranded.** Every push of an unstarted goroutine is
 //!    followed by `notify_idle` (and, for `placed`, a wake of that worker),
 //!    so an idle worker looks; an idle worker that sees young work on a
-//!    victim sleeps at most until that work ripens (idle.rs), then looks
-//!    again. So a goroutine placed on a worker that is held forever is
-//!    started by another within about the grace.
+//!    victim sleeps at most until that work ripens (idle.rs invariant 5),
+//!    then looks again; a thief that leaves unstarted work behind on its
+//!    victim, or takes a batch into its own deque, calls `notify_idle`
+//!    too, so the rest is looked at by another idle worker, not only by
+//!    itself once it is free again. So a goroutine placed on a worker that
+//!    is held forever is started by another within about the grace, while
+//!    any worker is idle.
 
 use std::cell::Cell;
 use std::sync::atomic::Ordering;
@@ -113,7 +122,11 @@ impl Shared {
     /// Queues `g` (unstarted) on worker `to`, waking it if it sleeps.
     fn place_on(&self, to: usize, g: GoRef) {
         let ws = self.worker(to);
+        let first = !ws.has_unstarted();
         ws.placed.push(g);
+        if first {
+            ws.note_turnover();
+        }
         ws.notify();
     }
 
@@ -158,9 +171,9 @@ impl WorkerShared {
         usize::from(!self.spawned.load(Ordering::Relaxed).is_null()) + self.stealer.len() + self.placed.len()
     }
 
-    /// Invariant 5: the unstarted goroutines ran out.
-    pub(crate) fn note_drained(&self) {
-        self.drained.fetch_add(1, Ordering::Relaxed);
+    /// Invariant 5: the unstarted goroutines ran out, or arrived into none.
+    pub(crate) fn note_turnover(&self) {
+        self.turnover.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Takes unstarted goroutines (one to run, a batch more into `dest`);
@@ -170,7 +183,7 @@ impl WorkerShared {
             .or_else(|| steal_until_done(|| self.placed.steal_batch_and_pop(dest)))
             .or_else(|| self.take_spawned());
         if g.is_some() && !self.has_unstarted() {
-            self.note_drained();
+            self.note_turnover();
         }
         g
     }
@@ -209,7 +222,7 @@ impl Look {
 }
 
 /// A thief's memory of when it first saw unstarted work on each victim,
-/// and at which `drained` count (invariant 4).
+/// and at which `turnover` count (invariant 4).
 #[derive(Default)]
 pub(crate) struct StealWatch {
     seen: Vec<Option<(u32, Instant)>>,
@@ -225,14 +238,14 @@ impl StealWatch {
             self.seen[v] = None;
             return Look::Nothing;
         }
-        let drained = victim.drained.load(Ordering::Relaxed);
+        let turnover = victim.turnover.load(Ordering::Relaxed);
         let now = Instant::now();
         let since = match self.seen[v] {
             // A victim still waking up is not stuck: waking a thread can
             // take longer than the grace (invariant 4).
-            Some((d, since)) if d == drained && !victim.sleeping.load(Ordering::Relaxed) => since,
+            Some((t, since)) if t == turnover && !victim.sleeping.load(Ordering::Relaxed) => since,
             _ => {
-                self.seen[v] = Some((drained, now));
+                self.seen[v] = Some((turnover, now));
                 now
             }
         };

@@ -93,9 +93,11 @@ impl Builder {
     }
 
     /// Warns once per spawn site, on stderr, about a goroutine that has held
-    /// its worker this long without reaching a runtime primitive (there is
-    /// no preemption: the goroutines pinned to that worker wait). Default
-    /// 100 ms; `None` turns it off.
+    /// its worker this long without reaching a runtime primitive while
+    /// goroutines wait behind it (there is no preemption: woken goroutines
+    /// pinned to that worker, and unstarted ones no other worker is free to
+    /// take, wait). A goroutine holding its worker while nothing waits is
+    /// not reported. Default 100 ms; `None` turns it off.
     pub fn held_worker_warning(mut self, after: Option<Duration>) -> Builder {
         self.held_worker_warning = after;
         self

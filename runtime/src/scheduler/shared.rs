@@ -99,9 +99,10 @@ pub(crate) struct WorkerShared {
     /// Unstarted goroutines placed on this worker to start here
     /// (placement.rs invariants 2 and 3).
     pub(crate) placed: Injector<GoRef>,
-    /// Counts the times this worker's unstarted goroutines ran out
-    /// (placement.rs invariant 5). Relaxed: a hint for thieves.
-    pub(crate) drained: AtomicU32,
+    /// Counts the times this worker's unstarted goroutines ran out or
+    /// arrived into none (placement.rs invariant 5). Relaxed: a hint for
+    /// thieves.
+    pub(crate) turnover: AtomicU32,
     /// The worker's thread, set by the thread itself when it starts.
     pub(crate) thread: OnceLock<Thread>,
     /// The worker is asleep or about to be (Dekker flag, idle.rs inv. 3).

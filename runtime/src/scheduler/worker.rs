@@ -126,7 +126,12 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
             return;
         }
         let Some(new) = g.take() else { return };
+        // Placement.rs invariant 5: the first unstarted goroutine here.
+        let first = !w.me.has_unstarted();
         let old = w.me.spawned.swap(new.into_raw(), Ordering::AcqRel);
+        if first {
+            w.me.note_turnover();
+        }
         if !old.is_null() {
             // SAFETY: swapped out of the slot, which holds only pointers
             // from `GoRef::into_raw`; we are their one taker.
@@ -141,8 +146,8 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
 
 /// Goroutines queued to run on this thread's worker (0 off a worker): for
 /// a goroutine deciding whether a yield would come back soon
-/// (chan/before_park.rs). Counts `ready`, `yielded`, the deque and the
-/// remote queue, not `runnext` or the `spawned` slot. The worker holds no
+/// (chan/before_park.rs). Counts `ready`, `yielded`, the deque, the
+/// remote and the placed queues, not `runnext` or the `spawned` slot. The worker holds no
 /// borrow of its queues while a goroutine runs, so the `try_borrow`s
 /// succeed; were one to fail, the count says "busy".
 pub(crate) fn queued_here() -> usize {
@@ -151,7 +156,7 @@ pub(crate) fn queued_here() -> usize {
             with_worker(shared, |w| {
                 let local = w.ready.try_borrow().map_or(usize::MAX / 4, |q| q.len())
                     + w.yielded.try_borrow().map_or(usize::MAX / 4, |q| q.len());
-                local + w.deque.len() + w.me.remote.len()
+                local + w.deque.len() + w.me.remote.len() + w.me.placed.len()
             })
         })
         .unwrap_or(0)
@@ -218,7 +223,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         stealer: deque.stealer(),
         remote: Injector::new(),
         placed: Injector::new(),
-        drained: AtomicU32::new(0),
+        turnover: AtomicU32::new(0),
         thread: OnceLock::new(),
         sleeping: CachePadded::new(AtomicBool::new(false)),
         live: CachePadded::new(AtomicIsize::new(0)),
@@ -284,6 +289,10 @@ impl Worker {
     }
 
     fn push_woken(&self, g: GoRef) {
+        // For the held-worker monitor: one more waits behind the running
+        // goroutine (the count is reset at the next resume).
+        let queued = &self.me.stats.queued;
+        queued.store(queued.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         if self.in_goroutine.get() {
             if let Some(old) = self.runnext.replace(Some(g)) {
                 self.ready.borrow_mut().push_back(old);
@@ -323,8 +332,8 @@ impl Worker {
     /// An unstarted goroutine taken from this worker's own queues:
     /// placement.rs invariant 5 if it was the last.
     fn took_unstarted(&self, g: GoRef) -> GoRef {
-        if self.me.spawned.load(Ordering::Relaxed).is_null() && self.deque.is_empty() && self.me.placed.is_empty() {
-            self.me.note_drained();
+        if !self.me.has_unstarted() {
+            self.me.note_turnover();
         }
         g
     }
@@ -403,6 +412,11 @@ impl Worker {
                 Look::Ripe => {
                     if let Some(g) = watch.steal(victim, &self.deque) {
                         WorkerStats::bump(&self.me.stats.steals);
+                        // Placement.rs invariant 6: what is left, there
+                        // or in our deque, is for another idle worker.
+                        if victim.has_unstarted() || !self.deque.is_empty() {
+                            self.shared.notify_idle();
+                        }
                         return Some(g);
                     }
                 }
