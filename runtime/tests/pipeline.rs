@@ -157,6 +157,8 @@ fn a_fan_out_runs_on_every_worker_thread() {
     let rt = RuntimeBuilder::new().max_procs(2).build().unwrap();
     let threads = Arc::new(Mutex::new(HashSet::new()));
     let t = threads.clone();
+    // One hang guard for the whole run, not one per item.
+    let deadline = Instant::now() + Duration::from_secs(60);
     rt.block_on(move || {
         let n = Builder::from_iter(0..64u32, DEFAULT_BUFFER)
             .map(par(1, "map", 2, false), move |n| {
@@ -164,7 +166,6 @@ fn a_fan_out_runs_on_every_worker_thread() {
                 // Wait until both threads took an item (a hang guard bounds
                 // it): the other worker's goroutine gets one only if it
                 // runs on its own thread.
-                let deadline = Instant::now() + Duration::from_secs(60);
                 while t.lock().unwrap().len() < 2 && Instant::now() < deadline {
                     goroutines_runtime::time::sleep(Duration::from_millis(1));
                 }
@@ -178,10 +179,10 @@ fn a_fan_out_runs_on_every_worker_thread() {
 
     let pool_threads = Arc::new(Mutex::new(HashSet::new()));
     let t = pool_threads.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
     rt.block_on(move || {
         let pool = goroutines_runtime::WorkerPool::start("threads", 2, 4, move |n: u32| {
             t.lock().unwrap().insert(std::thread::current().id());
-            let deadline = Instant::now() + Duration::from_secs(60);
             while t.lock().unwrap().len() < 2 && Instant::now() < deadline {
                 goroutines_runtime::time::sleep(Duration::from_millis(1));
             }

@@ -35,7 +35,8 @@
 //! 4. **Steal.** Unstarted goroutines (the `spawned` slot, the deque, the
 //!    `placed` queue) are stealable, but a steal is for life, so a thief
 //!    takes from a victim only once the victim's unstarted goroutines have
-//!    waited [`STEAL_GRACE`] without the victim running out of them: its
+//!    waited [`STEAL_GRACE`] ([`PLACED_GRACE`] if all it holds were placed
+//!    there) without the victim running out of them: its
 //!    `turnover` count is the same as when the thief first saw work there,
 //!    that long ago, and the victim was awake (a worker woken for the work
 //!    placed on it may take longer than the grace to get its thread back).
@@ -84,6 +85,15 @@ use crate::goroutine::GoRef;
 /// processes of 80 (each message then crossed workers: 21 µs an item
 /// instead of 1 µs); with 1 ms, in none of 80.
 pub(crate) const STEAL_GRACE: Duration = Duration::from_millis(1);
+
+/// The grace for goroutines that were *placed* on their worker (a spread
+/// group's, a plain thread's), when nothing else unstarted waits there:
+/// overriding an explicit placement takes longer proof (invariant 4). A
+/// worker woken for its placed goroutine that the OS deschedules between
+/// waking and taking it looks stuck from outside; under a loaded sanitizer
+/// run that took more than 1 ms, and a pipeline stage's second worker then
+/// started beside the first, for life.
+pub(crate) const PLACED_GRACE: Duration = Duration::from_millis(10);
 
 /// How a spawn wants its goroutine placed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +174,11 @@ impl WorkerShared {
     /// Whether this worker holds unstarted goroutines (invariant 4).
     pub(crate) fn has_unstarted(&self) -> bool {
         !self.spawned.load(Ordering::Relaxed).is_null() || !self.stealer.is_empty() || !self.placed.is_empty()
+    }
+
+    /// Whether this worker's only unstarted goroutines are placed ones.
+    pub(crate) fn placed_only(&self) -> bool {
+        self.spawned.load(Ordering::Relaxed).is_null() && self.stealer.is_empty()
     }
 
     /// How many unstarted goroutines this worker holds (a snapshot).
@@ -249,7 +264,8 @@ impl StealWatch {
                 now
             }
         };
-        let ripe = since + STEAL_GRACE;
+        let grace = if victim.placed_only() { PLACED_GRACE } else { STEAL_GRACE };
+        let ripe = since + grace;
         if now < ripe {
             Look::YoungUntil(ripe)
         } else {
