@@ -192,8 +192,9 @@ impl WorkerShared {
     }
 
     /// Takes unstarted goroutines (one to run, a batch more into `dest`);
-    /// the caller has seen them ripe (invariant 4).
-    fn steal_unstarted(&self, dest: &Deque<GoRef>) -> Option<GoRef> {
+    /// the caller has seen them ripe (invariant 4). What is left stays
+    /// ripe while the victim does not run out (invariant 5).
+    pub(crate) fn steal_unstarted(&self, dest: &Deque<GoRef>) -> Option<GoRef> {
         let g = steal_until_done(|| self.stealer.steal_batch_and_pop(dest))
             .or_else(|| steal_until_done(|| self.placed.steal_batch_and_pop(dest)))
             .or_else(|| self.take_spawned());
@@ -204,7 +205,8 @@ impl WorkerShared {
     }
 }
 
-fn steal_until_done(mut steal: impl FnMut() -> Steal<GoRef>) -> Option<GoRef> {
+/// One goroutine from a crossbeam steal, retrying while it says `Retry`.
+pub(crate) fn steal_until_done(mut steal: impl FnMut() -> Steal<GoRef>) -> Option<GoRef> {
     loop {
         match steal() {
             Steal::Success(g) => return Some(g),
@@ -271,12 +273,5 @@ impl StealWatch {
         } else {
             Look::Ripe
         }
-    }
-
-    /// Takes victim `v`'s unstarted goroutines, one to run and a batch
-    /// into `dest`, after a look said `Ripe`. What is left stays ripe
-    /// while the victim does not run out (invariant 5).
-    pub(crate) fn steal(&self, victim: &WorkerShared, dest: &Deque<GoRef>) -> Option<GoRef> {
-        victim.steal_unstarted(dest)
     }
 }

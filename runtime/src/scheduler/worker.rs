@@ -48,7 +48,7 @@ use crossbeam_utils::CachePadded;
 use std::time::Instant;
 
 use super::idle::{LastLook, Seeker};
-use super::placement::{Look, StealWatch};
+use super::placement::{steal_until_done, Look, StealWatch};
 use super::shared::{Shared, WorkerShared};
 use super::stats::WorkerStats;
 use crate::goroutine::{current, Body, GoCoroutine, GoRef, GoYielder, Goroutine, Suspend};
@@ -147,9 +147,9 @@ pub(crate) fn push_new_local(shared: &Shared, g: GoRef) -> Result<(), GoRef> {
 /// Goroutines queued to run on this thread's worker (0 off a worker): for
 /// a goroutine deciding whether a yield would come back soon
 /// (chan/before_park.rs). Counts `ready`, `yielded`, the deque, the
-/// remote and the placed queues, not `runnext` or the `spawned` slot. The worker holds no
-/// borrow of its queues while a goroutine runs, so the `try_borrow`s
-/// succeed; were one to fail, the count says "busy".
+/// remote and the placed queues, not `runnext` or the `spawned` slot. The
+/// worker holds no borrow of its queues while a goroutine runs, so the
+/// `try_borrow`s succeed; were one to fail, the count says "busy".
 pub(crate) fn queued_here() -> usize {
     current_shared()
         .and_then(|shared| {
@@ -320,13 +320,7 @@ impl Worker {
 
     /// Takes one goroutine placed on this worker (unstarted).
     fn pop_placed(&self) -> Option<GoRef> {
-        loop {
-            match self.me.placed.steal() {
-                Steal::Success(g) => return Some(g),
-                Steal::Empty => return None,
-                Steal::Retry => {}
-            }
-        }
+        steal_until_done(|| self.me.placed.steal())
     }
 
     /// An unstarted goroutine taken from this worker's own queues:
@@ -410,7 +404,7 @@ impl Worker {
             let victim = self.shared.worker(v);
             match watch.look(v, victim) {
                 Look::Ripe => {
-                    if let Some(g) = watch.steal(victim, &self.deque) {
+                    if let Some(g) = victim.steal_unstarted(&self.deque) {
                         WorkerStats::bump(&self.me.stats.steals);
                         // Placement.rs invariant 6: what is left, there
                         // or in our deque, is for another idle worker.
