@@ -198,6 +198,12 @@ pub mod time {
     pub use goroutines_runtime::time::*;
 }
 
+/// Network I/O that suspends goroutines: std::net's types with Go's
+/// deadlines (not in the prelude).
+pub mod net {
+    pub use goroutines_runtime::net::*;
+}
+
 /// See inside a running program: every goroutine's state, what it waits for
 /// and where (Go's goroutine dump), and a dump on SIGQUIT.
 pub mod debug {

@@ -14,6 +14,7 @@
 //! - `blocking.rs`: `blocking(f)`, a thread pool for calls that block
 //! - `join.rs`, `scope.rs`, `panic.rs`: results, scoped goroutines, panics
 //! - `chan/`, `select.rs`: channels and `select`
+//! - `net/`: sockets that suspend goroutines (the poller: `scheduler/netpoll.rs`)
 //! - `context.rs`: `Context`, cancellation and deadlines down a tree
 //! - `group.rs`: `Group`, Go's errgroup
 //! - `time/`: the timer facility, `sleep`, `after`, `tick`, `Ticker`, `Timer`
@@ -31,6 +32,7 @@ mod goroutine;
 pub mod group;
 mod join;
 mod loom;
+pub mod net;
 mod panic;
 pub mod pipeline;
 mod scheduler;

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub waiting: usize,
     /// Goroutines waiting for a `blocking()` call.
     pub in_blocking_call: usize,
+    /// Goroutines waiting on a socket of `goroutines::net` (Go's `IO wait`).
+    pub in_io_wait: usize,
     /// Goroutines spawned since the process started.
     pub spawned_total: u64,
     /// Times a worker resumed a goroutine (each is a switch onto its stack
@@ -75,6 +77,7 @@ pub(crate) fn metrics_of(all: &[GoroutineInfo]) -> Metrics {
     for g in all {
         match (g.state, g.wait_reason) {
             (State::Waiting, Some(WaitReason::Blocking)) => m.in_blocking_call += 1,
+            (State::Waiting, Some(WaitReason::IoWait)) => m.in_io_wait += 1,
             (State::Waiting, _) => m.waiting += 1,
             (State::Running, _) => m.running += 1,
             _ => m.runnable += 1,
@@ -99,6 +102,7 @@ impl Metrics {
             ("{state=\"running\"}", self.running as u64),
             ("{state=\"waiting\"}", self.waiting as u64),
             ("{state=\"blocking\"}", self.in_blocking_call as u64),
+            ("{state=\"io_wait\"}", self.in_io_wait as u64),
         ];
         family("goroutines", "gauge", "Goroutines alive, by state.", &by_state);
         family("goroutines_spawned_total", "counter", "Goroutines spawned.", &[("", self.spawned_total)]);

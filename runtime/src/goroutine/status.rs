@@ -68,12 +68,14 @@ pub enum WaitReason {
     Once,
     /// A `blocking()` call running on the blocking pool.
     Blocking,
+    /// A socket operation of `goroutines::net` waiting for readiness.
+    IoWait,
     /// Parked by something else of the runtime.
     Other,
 }
 
 impl WaitReason {
-    const ALL: [WaitReason; 12] = [
+    const ALL: [WaitReason; 13] = [
         WaitReason::ChanReceive,
         WaitReason::ChanSend,
         WaitReason::Select,
@@ -85,6 +87,7 @@ impl WaitReason {
         WaitReason::Semaphore,
         WaitReason::Once,
         WaitReason::Blocking,
+        WaitReason::IoWait,
         WaitReason::Other,
     ];
 
@@ -113,6 +116,7 @@ impl WaitReason {
             WaitReason::Semaphore => "semacquire",
             WaitReason::Once => "sync.Once.Do",
             WaitReason::Blocking => "blocking call",
+            WaitReason::IoWait => "IO wait",
             WaitReason::Other => "park",
         }
     }

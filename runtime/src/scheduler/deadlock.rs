@@ -10,7 +10,8 @@
 //! under `#[goroutines::main]`); every active worker is asleep and none
 //! picked a goroutine meanwhile; goroutines are alive; no timer is pending
 //! (a `sleep`, a ticker, a timeout); no `blocking()` call is in flight; no
-//! goroutine waits for a stack, or none can be had until one frees (the
+//! goroutine or thread waits on a socket (the peer may be another
+//! process); no goroutine waits for a stack, or none can be had until one frees (the
 //! pool is empty and was refused: every stack of the process is held by
 //! this runtime's goroutines, all of them asleep, since it is the only
 //! runtime: invariant 3); and `Context::on_signals` was never asked for (a
@@ -54,9 +55,7 @@ pub(crate) fn timers_ended() {
     }
     for shared in super::runtime::all() {
         if shared.may_be_deadlocked() {
-            if let Some(t) = shared.worker(0).thread.get() {
-                t.unpark();
-            }
+            shared.worker(0).unpark();
         }
     }
 }
@@ -80,6 +79,7 @@ impl Shared {
         self.live() > 0
             && crate::time::timer::pending() == 0
             && crate::blocking::in_flight() == 0
+            && !super::netpoll::has_waiters()
             && (!self.admission_waiting() || !self.stacks.can_acquire())
             && !crate::context::signals_registered()
             && !self.has_unstarted()

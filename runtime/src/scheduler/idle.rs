@@ -34,6 +34,7 @@ use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::netpoll::{self, Claim};
 use super::shared::Shared;
 use crate::goroutine::GoRef;
 
@@ -48,6 +49,8 @@ pub(crate) trait Seeker {
     fn is_active(&self) -> bool;
     /// Its Dekker flag (invariants 3 and 4).
     fn sleeping(&self) -> &AtomicBool;
+    /// Who it is to the network poller (`WorkerShared::poll_token`).
+    fn poll_token(&self) -> usize;
     /// One look at every queue it may take from.
     fn find(&self) -> Option<GoRef>;
     /// Whether the last `find` saw nothing but young unstarted work
@@ -166,6 +169,14 @@ impl Idle {
     /// 1 to 5). Returns a goroutine it found, or `None` to look again.
     pub(crate) fn wait_for_work(&self, w: &impl Seeker) -> Option<GoRef> {
         let shared = w.shared();
+        // Sockets that became ready may have woken goroutines pinned here
+        // (netpoll.rs invariant 1): a look costs one system call, and only
+        // while anyone waits on a socket.
+        if netpoll::started().is_some_and(|p| p.poll_now() > 0) {
+            if let Some(g) = w.find() {
+                return Some(g);
+            }
+        }
         let mut spinning = w.is_active() && self.start_spinning(shared.active());
         loop {
             if spinning {
@@ -194,6 +205,9 @@ impl Idle {
             if let Some(g) = w.watch_remote() {
                 return Some(g);
             }
+            // While anyone waits on a socket, sleep in epoll (netpoll.rs
+            // invariant 2: claimed before the announcement).
+            let claim = netpoll::started().and_then(|p| p.claim(w.poll_token()));
             // Announce, fence, look once more (invariant 3).
             let listed = w.is_active();
             w.sleeping().store(true, Ordering::SeqCst);
@@ -206,14 +220,17 @@ impl Idle {
             if !look.local_work && !look.ripens.is_some_and(|t| t <= now) {
                 if let Some(t) = look.ripens {
                     self.watch(true);
-                    std::thread::park_timeout(t - now);
+                    sleep(claim, Some(t - now));
                     self.watch(false);
                 } else if listed && shared.may_be_deadlocked() {
                     // The last one asleep watches for a deadlock (deadlock.rs).
+                    drop(claim);
                     shared.watch_for_deadlock();
                 } else {
-                    std::thread::park();
+                    sleep(claim, None);
                 }
+            } else {
+                drop(claim);
                 crate::goroutine::clock::advance();
             }
             w.sleeping().store(false, Ordering::SeqCst);
@@ -232,5 +249,15 @@ impl Idle {
                 return None;
             }
         }
+    }
+}
+
+/// Sleeps in epoll if the worker holds the poll role, in a futex if not;
+/// `None`: until woken.
+fn sleep(claim: Option<Claim>, timeout: Option<std::time::Duration>) {
+    match (claim, timeout) {
+        (Some(claim), timeout) => claim.sleep(timeout),
+        (None, Some(t)) => std::thread::park_timeout(t),
+        (None, None) => std::thread::park(),
     }
 }

@@ -5,6 +5,7 @@
 mod deadlock;
 mod idle;
 mod monitor;
+pub(crate) mod netpoll;
 mod placement;
 mod runtime;
 mod shared;

@@ -26,6 +26,10 @@
 //!    its worker alone, as a spawning loop whose children other workers
 //!    take, is not warned about; it is, as soon as something waits.
 //! 4. One warning per spawn site, for the life of the process.
+//!
+//! The same thread is the network poller's last resort (netpoll.rs
+//! invariant 3): while every worker is busy, nobody blocks in epoll, so it
+//! polls when nobody has for `netpoll::STALE`.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -38,9 +42,18 @@ const PERIOD: Duration = Duration::from_millis(10);
 /// Starts the monitor thread once a runtime that wants the warning exists;
 /// it watches every such runtime (`runtime::all`).
 pub(crate) fn watch(shared: &'static super::Shared) {
-    if shared.config.held_worker_warning.is_none() {
-        return;
+    if shared.config.held_worker_warning.is_some() {
+        start();
     }
+}
+
+/// Starts the monitor thread once the network poller exists, whatever the
+/// runtimes' warning settings: it is the poller's last resort.
+pub(crate) fn start_for_netpoll() {
+    start();
+}
+
+fn start() {
     static STARTED: OnceLock<()> = OnceLock::new();
     STARTED.get_or_init(|| {
         let _ = std::thread::Builder::new().name("goroutines-monitor".into()).spawn(run);
@@ -58,6 +71,9 @@ fn run() {
     let mut warned: HashSet<(&'static str, u32, u32)> = HashSet::new();
     loop {
         std::thread::sleep(PERIOD);
+        if let Some(netpoll) = super::netpoll::started().filter(|p| p.is_stale()) {
+            netpoll.poll_now();
+        }
         let runtimes = super::runtime::all();
         seen.resize_with(runtimes.len(), Vec::new);
         for (r, shared) in runtimes.iter().enumerate() {

@@ -161,10 +161,24 @@ impl WorkerShared {
         // last look at `remote`: either it sees our push or we see it asleep.
         fence(Ordering::SeqCst);
         if self.sleeping.load(Ordering::SeqCst) {
-            if let Some(t) = self.thread.get() {
-                t.unpark();
-            }
+            self.unpark();
         }
+    }
+
+    /// Wakes the worker's thread from its sleep, in a futex or in epoll
+    /// (netpoll.rs invariant 2).
+    pub(crate) fn unpark(&self) {
+        if let Some(t) = self.thread.get() {
+            t.unpark();
+        }
+        if let Some(netpoll) = super::netpoll::started() {
+            netpoll.wake_blocker(self.poll_token());
+        }
+    }
+
+    /// Who this worker is to the network poller: its address.
+    pub(crate) fn poll_token(&self) -> usize {
+        self as *const WorkerShared as usize
     }
 }
 
@@ -285,10 +299,7 @@ impl Shared {
     /// Stealable work was pushed: wake a sleeping worker unless one spins.
     pub(crate) fn notify_idle(&self) {
         if let Some(w) = self.idle.worker_to_wake() {
-            let ws = self.worker(w);
-            if let Some(t) = ws.thread.get() {
-                t.unpark();
-            }
+            self.worker(w).unpark();
         }
     }
 

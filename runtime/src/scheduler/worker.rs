@@ -633,6 +633,10 @@ impl Seeker for Worker {
         Worker::watch_remote(self)
     }
 
+    fn poll_token(&self) -> usize {
+        self.me.poll_token()
+    }
+
     fn last_look(&self, listed: bool) -> LastLook {
         // Cached stacks are out of reach while this worker sleeps: an
         // inactive worker's always go to the pool (shared.rs invariant 4),

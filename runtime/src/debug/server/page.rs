@@ -77,6 +77,7 @@ pub(super) fn render(all: &[GoroutineInfo], m: &Metrics) -> String {
         ("runnable", m.runnable),
         ("waiting", m.waiting),
         ("in a blocking call", m.in_blocking_call),
+        ("in IO wait", m.in_io_wait),
     ] {
         let _ = write!(out, "<td><b>{n}</b> {name}</td>");
     }

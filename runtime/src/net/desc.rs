@@ -1,0 +1,268 @@
+//! A socket's poll descriptor (Go's `pollDesc`): for each direction, a
+//! readiness token, who waits, and the deadline; and the socket's
+//! registration with the network poller (`scheduler/netpoll.rs`).
+//!
+//! # Invariants
+//!
+//! 1. An operation first tries the system call; only `WouldBlock` makes it
+//!    wait. The socket is registered edge-triggered, so readiness is
+//!    reported once per edge: the poller sets the direction's `ready` token
+//!    and wakes every waiter, under the direction's lock.
+//! 2. A waiter, under the same lock, consumes `ready` (and retries the
+//!    call) or adds itself to `waiters`, then parks. An edge between its
+//!    failed call and its registration leaves `ready` set, so it retries at
+//!    once instead of sleeping through the edge; a `ready` left over from an
+//!    edge whose data was already read costs one failed retry, never a lost
+//!    wake-up.
+//! 3. A waiter wakes for readiness, for its deadline (a timer wakes it),
+//!    for a deadline change or a `close` (`kick`), or spuriously. Each time
+//!    it takes itself out of `waiters` and looks again under the lock:
+//!    `closed` first, then `ready`, then the deadline. So a deadline set
+//!    while it waits, or a close through another handle, applies to the
+//!    operation already blocked, as Go's `SetDeadline` does.
+//! 4. A deadline is absolute: the earlier of the direction's deadline (Go's
+//!    `SetReadDeadline`) and the operation's start plus its timeout (std's
+//!    `set_read_timeout`). A deadline in the past fails the operation with
+//!    `TimedOut` without a system call only once it would wait.
+//! 5. While parked, a waiter is counted in the poller's `waiters`
+//!    (netpoll.rs invariant 3), so some thread polls for it.
+
+use std::io;
+use std::panic::Location;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use mio::Token;
+
+use crate::goroutine::status::{will_wait, WaitReason};
+use crate::scheduler::netpoll::{self, Source};
+use crate::time::timer;
+use crate::waiter::{park, Waiter};
+
+/// Which half of a socket an operation uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dir {
+    /// Read, receive, accept.
+    Read,
+    /// Write, send, connect.
+    Write,
+}
+
+#[derive(Default)]
+struct Half {
+    /// Invariant 1.
+    ready: bool,
+    /// Invariant 2: each with the id it removes itself by.
+    waiters: Vec<(u64, Waiter)>,
+    /// Invariant 4: Go's deadline and std's timeout.
+    deadline: Option<Instant>,
+    timeout: Option<Duration>,
+}
+
+#[derive(Default)]
+struct State {
+    read: Half,
+    write: Half,
+    /// The socket was closed through some handle (invariant 3).
+    closed: bool,
+    next_id: u64,
+}
+
+impl State {
+    fn half(&mut self, dir: Dir) -> &mut Half {
+        match dir {
+            Dir::Read => &mut self.read,
+            Dir::Write => &mut self.write,
+        }
+    }
+}
+
+/// The per-socket state the poller reports to.
+#[derive(Default)]
+pub(crate) struct PollDesc {
+    state: Mutex<State>,
+}
+
+impl Source for PollDesc {
+    fn ready(&self, readable: bool, writable: bool) {
+        let mut woken = Vec::new();
+        {
+            let mut s = self.lock();
+            for (dir, is) in [(Dir::Read, readable), (Dir::Write, writable)] {
+                if is {
+                    let half = s.half(dir);
+                    half.ready = true;
+                    woken.extend(half.waiters.drain(..).map(|(_, w)| w));
+                }
+            }
+        }
+        woken.into_iter().for_each(Waiter::wake);
+    }
+}
+
+impl PollDesc {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until `dir` may be ready again (invariants 2 to 5); `started`
+    /// is when the operation began, for its timeout.
+    pub(crate) fn wait(&self, dir: Dir, started: Instant, site: &'static Location<'static>) -> io::Result<()> {
+        let netpoll = netpoll::get()?;
+        loop {
+            let (id, waiter, deadline) = {
+                let mut s = self.lock();
+                if s.closed {
+                    return Err(closed());
+                }
+                let id = s.next_id;
+                s.next_id += 1;
+                let half = s.half(dir);
+                if std::mem::take(&mut half.ready) {
+                    return Ok(());
+                }
+                let deadline = match (half.deadline, half.timeout.map(|t| started + t)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                if deadline.is_some_and(|d| d <= Instant::now()) {
+                    return Err(timed_out(dir));
+                }
+                let waiter = Waiter::current();
+                half.waiters.push((id, waiter.clone()));
+                (id, waiter, deadline)
+            };
+            netpoll.waiter_parks(crate::scheduler::current_or_global());
+            let timer = deadline.map(|d| timer::wake_at(d, waiter));
+            will_wait(WaitReason::IoWait, site);
+            park();
+            drop(timer);
+            netpoll.waiter_woke();
+            self.lock().half(dir).waiters.retain(|(i, _)| *i != id);
+        }
+    }
+
+    /// Wakes every waiter of `dir` to look again (invariant 3).
+    fn kick(&self, mut s: MutexGuard<'_, State>, dirs: &[Dir]) {
+        let woken: Vec<Waiter> =
+            dirs.iter().flat_map(|&d| std::mem::take(&mut s.half(d).waiters)).map(|(_, w)| w).collect();
+        drop(s);
+        woken.into_iter().for_each(Waiter::wake);
+    }
+
+    /// Go's `SetReadDeadline`/`SetWriteDeadline`: applies to operations
+    /// already waiting.
+    pub(crate) fn set_deadline(&self, dir: Dir, deadline: Option<Instant>) {
+        let mut s = self.lock();
+        s.half(dir).deadline = deadline;
+        self.kick(s, &[dir]);
+    }
+
+    /// std's `set_read_timeout`/`set_write_timeout`: `Some(0)` is refused,
+    /// as std refuses it.
+    pub(crate) fn set_timeout(&self, dir: Dir, timeout: Option<Duration>) -> io::Result<()> {
+        if timeout == Some(Duration::ZERO) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot set a 0 duration timeout"));
+        }
+        let mut s = self.lock();
+        s.half(dir).timeout = timeout;
+        self.kick(s, &[dir]);
+        Ok(())
+    }
+
+    pub(crate) fn timeout(&self, dir: Dir) -> Option<Duration> {
+        self.lock().half(dir).timeout
+    }
+
+    /// Closes the socket for every handle: waiting and later operations
+    /// fail with [`closed`].
+    pub(crate) fn close(&self) {
+        let mut s = self.lock();
+        s.closed = true;
+        self.kick(s, &[Dir::Read, Dir::Write]);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}
+
+/// What an operation on a closed socket returns: Go's "use of closed
+/// network connection", as `NotConnected`.
+pub(crate) fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "use of closed network connection")
+}
+
+fn timed_out(dir: Dir) -> io::Error {
+    let what = match dir {
+        Dir::Read => "read",
+        Dir::Write => "write",
+    };
+    io::Error::new(io::ErrorKind::TimedOut, format!("{what} deadline exceeded"))
+}
+
+/// A mio socket registered with the poller, with its descriptor.
+pub(crate) struct Registered<S: mio::event::Source> {
+    io: Option<S>,
+    pub(crate) desc: Arc<PollDesc>,
+    token: Token,
+}
+
+impl<S: mio::event::Source> Registered<S> {
+    /// Registers `io` (already non-blocking) with the poller.
+    pub(crate) fn new(mut io: S) -> io::Result<Registered<S>> {
+        let desc = Arc::new(PollDesc::default());
+        let token = netpoll::get()?.register(&mut io, desc.clone())?;
+        Ok(Registered { io: Some(io), desc, token })
+    }
+
+    pub(crate) fn io(&self) -> &S {
+        self.io.as_ref().expect("a registered socket has its io until dropped")
+    }
+
+    /// Runs `f` until it does not answer `WouldBlock`, waiting for `dir`
+    /// between tries (invariant 1). A success spends the goroutine's
+    /// budget, so a socket that always has data cannot hold its worker.
+    #[track_caller]
+    pub(crate) fn run<R>(&self, dir: Dir, mut f: impl FnMut(&S) -> io::Result<R>) -> io::Result<R> {
+        let site = Location::caller();
+        let mut started = None;
+        loop {
+            if self.desc.is_closed() {
+                return Err(closed());
+            }
+            match f(self.io()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let started = *started.get_or_insert_with(Instant::now);
+                    self.desc.wait(dir, started, site)?;
+                }
+                r => {
+                    crate::goroutine::current::spend_budget();
+                    return r;
+                }
+            }
+        }
+    }
+
+    /// Deregisters and gives the socket back.
+    pub(crate) fn into_inner(mut self) -> S {
+        let mut io = self.io.take().expect("a registered socket has its io until dropped");
+        if let Ok(p) = netpoll::get() {
+            p.deregister(&mut io, self.token);
+        }
+        io
+    }
+}
+
+impl<S: mio::event::Source> Drop for Registered<S> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            if let Ok(p) = netpoll::get() {
+                p.deregister(&mut io, self.token);
+            }
+            // Wake anyone still waiting (only possible through a `close`
+            // race; the fd closes when `io` drops).
+            self.desc.close();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Network I/O that suspends goroutines: std::net's types, whose blocking
+//! calls park the goroutine until the socket is ready instead of holding
+//! its worker. On a plain thread the same calls block the thread.
+//!
+//! Each socket is non-blocking and registered once with the runtime's
+//! network poller (`scheduler/netpoll.rs`, epoll through mio), which an
+//! idle worker blocks in, as Go's scheduler does. A goroutine waiting on a
+//! socket shows as `IO wait` in the dump and is never taken for a
+//! deadlock: its peer may be another process.
+//!
+//! Since goroutines never change thread, a library that keeps
+//! thread-local state across a `read` (a TLS stream, a protocol codec over
+//! `Read + Write`) is sound on these sockets.
+//!
+//! # Go's idioms, here
+//!
+//! | Go | goroutines |
+//! |---|---|
+//! | `ln, err := net.Listen("tcp", addr)` | `let ln = TcpListener::bind(addr)?;` |
+//! | `conn, err := ln.Accept()` | `let (conn, peer) = ln.accept()?;` |
+//! | `go handle(conn)` | `go!(handle(conn));` |
+//! | `net.Dial("tcp", addr)` | `TcpStream::connect(addr)?` |
+//! | `net.DialTimeout("tcp", addr, d)` | `TcpStream::connect_timeout(&addr, d)?` |
+//! | `conn.SetReadDeadline(t)` | `conn.set_read_deadline(Some(t))?` |
+//! | `errors.Is(err, os.ErrDeadlineExceeded)` | `err.kind() == io::ErrorKind::TimedOut` |
+//! | `ln.Close()` from another goroutine | `ln.close()` (on a clone) |
+//! | `errors.Is(err, net.ErrClosed)` | `err.kind() == io::ErrorKind::NotConnected` |
+//!
+//! # Graceful shutdown
+//!
+//! As Go's `http.Server.Shutdown`: stop accepting, then let the
+//! connections in flight finish, within a deadline.
+//!
+//! ```no_run
+//! use goroutines::net::{TcpListener, TcpStream};
+//! use goroutines::{Context, WaitGroup};
+//! use std::time::Duration;
+//!
+//! fn handle(conn: TcpStream) { /* read requests, write responses */ }
+//!
+//! let listener = TcpListener::bind("127.0.0.1:8080")?;
+//! let (ctx, stop) = Context::background().with_cancel();
+//! let closer = listener.try_clone()?;
+//! goroutines::spawn(move || {
+//!     let _ = ctx.done().recv(); // Ctrl-C, an admin request, ...
+//!     closer.close(); // accept fails, incoming() ends
+//! });
+//! let in_flight = WaitGroup::new();
+//! for conn in listener.incoming() {
+//!     match conn {
+//!         Ok(conn) => {
+//!             in_flight.add(1);
+//!             let done = in_flight.clone();
+//!             goroutines::spawn(move || {
+//!                 handle(conn);
+//!                 done.done();
+//!             });
+//!         }
+//!         // Out of file descriptors, a connection reset before accept:
+//!         // back off rather than spin (Go sleeps 5 ms, doubling to 1 s).
+//!         Err(_) => goroutines::time::sleep(Duration::from_millis(5)),
+//!     }
+//! }
+//! // Stopped accepting: give the connections in flight 5 s to finish.
+//! let _ = goroutines::time::timeout(Duration::from_secs(5), move || in_flight.wait());
+//! # drop(stop);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod desc;
+mod resolve;
+mod tcp;
+
+pub use tcp::{Incoming, TcpListener, TcpStream};

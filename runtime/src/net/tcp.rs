@@ -1,0 +1,416 @@
+//! `TcpListener` and `TcpStream`: std::net's, with blocking calls that
+//! suspend the goroutine (desc.rs) instead of its worker.
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::desc::{closed, Dir, Registered};
+use super::resolve::each_addr;
+
+/// A TCP socket server, listening for connections: std's
+/// [`std::net::TcpListener`] whose `accept` suspends the goroutine.
+///
+/// Clones made by [`try_clone`](TcpListener::try_clone) share the socket;
+/// [`close`](TcpListener::close) through any of them stops `accept` on all
+/// (Go's `Listener.Close`), and [`incoming`](TcpListener::incoming) ends.
+///
+/// ```
+/// use goroutines::net::{TcpListener, TcpStream};
+/// use std::io::{Read, Write};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// let server = goroutines::spawn(move || -> std::io::Result<()> {
+///     let (mut conn, _) = listener.accept()?;
+///     let mut buf = [0; 5];
+///     conn.read_exact(&mut buf)?;
+///     conn.write_all(&buf)
+/// });
+/// let mut client = TcpStream::connect(addr)?;
+/// client.write_all(b"hello")?;
+/// let mut echo = [0; 5];
+/// client.read_exact(&mut echo)?;
+/// assert_eq!(&echo, b"hello");
+/// server.join().unwrap()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct TcpListener {
+    inner: Arc<Registered<mio::net::TcpListener>>,
+}
+
+/// A TCP connection: std's [`std::net::TcpStream`] whose `connect`,
+/// `read` and `write` suspend the goroutine when they would block (on a
+/// plain thread they block the thread).
+///
+/// `Read` and `Write` are implemented for `&TcpStream` too, so one
+/// goroutine can read while another writes. Clones made by
+/// [`try_clone`](TcpStream::try_clone) share the socket, its timeouts and
+/// its deadlines.
+///
+/// Timeouts and deadlines: [`set_read_timeout`](TcpStream::set_read_timeout)
+/// bounds each read, as std's does; [`set_read_deadline`](TcpStream::set_read_deadline)
+/// is Go's absolute deadline, which also applies to a read already
+/// waiting. Either ends the operation with [`io::ErrorKind::TimedOut`]
+/// (std's blocking sockets say `WouldBlock` on unix; here `WouldBlock`
+/// keeps its one meaning, "a non-blocking call would block", and a
+/// deadline reads as what it is).
+#[derive(Clone)]
+pub struct TcpStream {
+    inner: Arc<Registered<mio::net::TcpStream>>,
+}
+
+/// The connections a listener accepts, as [`TcpListener::incoming`] gives
+/// them; it ends when the listener is closed.
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl TcpListener {
+    /// Binds to the first address `addr` resolves to that can be bound
+    /// (`SO_REUSEADDR` set, as Go and mio do). Names are resolved on the
+    /// blocking pool, not on a worker, so `addr` must be `Send`.
+    #[track_caller]
+    pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
+        each_addr(addr, |a| Self::from_mio(mio::net::TcpListener::bind(a)?))
+    }
+
+    fn from_mio(l: mio::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener { inner: Arc::new(Registered::new(l)?) })
+    }
+
+    /// Accepts a connection, suspending the goroutine until one comes.
+    /// After [`close`](TcpListener::close) it fails with `NotConnected`.
+    ///
+    /// An accept loop should back off on errors rather than spin: when the
+    /// process is out of file descriptors (`EMFILE`), every accept fails
+    /// until a connection closes. Go's `http.Server` sleeps 5 ms, doubling
+    /// up to 1 s; `examples/echo_server.rs` does the same.
+    #[track_caller]
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (s, addr) = self.inner.run(Dir::Read, |l| l.accept())?;
+        Ok((TcpStream::from_mio(s)?, addr))
+    }
+
+    /// An iterator over accepted connections; it ends once the listener is
+    /// closed (std's never ends).
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// Stops the listener for every clone: a goroutine blocked in
+    /// `accept` wakes with an error, and `incoming` ends. The socket
+    /// itself closes when the last clone is dropped. This is the first
+    /// step of a graceful shutdown (see the module docs).
+    pub fn close(&self) {
+        self.inner.desc.close();
+    }
+
+    /// The local address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io().local_addr()
+    }
+
+    /// Another handle to the same listener (it shares the socket: see the
+    /// type's docs).
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        Ok(self.clone())
+    }
+
+    /// Sets `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.io().set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.io().ttl()
+    }
+
+    /// Takes `SO_ERROR`.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.io().take_error()
+    }
+
+    /// Wraps a std listener, switching it to non-blocking mode.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Self::from_mio(mio::net::TcpListener::from_std(listener))
+    }
+
+    /// Gives the std listener back, in blocking mode. Fails if other
+    /// clones are alive (they use the same socket).
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        let l: std::net::TcpListener = Arc::try_unwrap(self.inner).map_err(|_| shared())?.into_inner().into();
+        l.set_nonblocking(false)?;
+        Ok(l)
+    }
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    #[track_caller]
+    fn next(&mut self) -> Option<io::Result<TcpStream>> {
+        match self.listener.accept() {
+            Err(_) if self.listener.inner.desc.is_closed() => None,
+            r => Some(r.map(|(s, _)| s)),
+        }
+    }
+}
+
+impl TcpStream {
+    /// Connects to the first address `addr` resolves to that accepts.
+    /// Names are resolved on the blocking pool, not on a worker, so `addr`
+    /// must be `Send`.
+    #[track_caller]
+    pub fn connect<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpStream> {
+        each_addr(addr, |a| Self::connect_until(a, None))
+    }
+
+    /// Connects to `addr`, failing with `TimedOut` after `timeout`.
+    #[track_caller]
+    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+        if timeout.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot set a 0 duration timeout"));
+        }
+        Self::connect_until(*addr, Some(timeout))
+    }
+
+    #[track_caller]
+    fn connect_until(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
+        let s = Self::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        s.inner.desc.set_timeout(Dir::Write, timeout)?;
+        // A non-blocking connect completes when the socket turns writable:
+        // `SO_ERROR` says how, and `peer_addr` fails until it has.
+        s.inner.run(Dir::Write, |io| match io.take_error()? {
+            Some(e) => Err(e),
+            None => match io.peer_addr() {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+                Err(e) => Err(e),
+            },
+        })?;
+        s.inner.desc.set_timeout(Dir::Write, None)?;
+        Ok(s)
+    }
+
+    fn from_mio(s: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream { inner: Arc::new(Registered::new(s)?) })
+    }
+
+    /// The remote address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io().peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io().local_addr()
+    }
+
+    /// Shuts down the read half, the write half or both. A goroutine
+    /// blocked reading this socket (through any clone) then reads end of
+    /// stream.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        if self.inner.desc.is_closed() {
+            return Err(closed());
+        }
+        self.inner.io().shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY`.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.io().set_nodelay(nodelay)
+    }
+
+    /// Reads `TCP_NODELAY`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.io().nodelay()
+    }
+
+    /// Sets `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.io().set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.io().ttl()
+    }
+
+    /// Takes `SO_ERROR`.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.io().take_error()
+    }
+
+    /// Reads without consuming, waiting for data as `read` does.
+    #[track_caller]
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.run(Dir::Read, |io| io.peek(buf))
+    }
+
+    /// std's per-read timeout (`None`: none; `Some(0)` is refused).
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.inner.desc.set_timeout(Dir::Read, timeout)
+    }
+
+    /// std's per-write timeout (`None`: none; `Some(0)` is refused).
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.inner.desc.set_timeout(Dir::Write, timeout)
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.inner.desc.timeout(Dir::Read))
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.inner.desc.timeout(Dir::Write))
+    }
+
+    /// Go's `SetDeadline`: both deadlines.
+    pub fn set_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.set_read_deadline(deadline)?;
+        self.set_write_deadline(deadline)
+    }
+
+    /// Go's `SetReadDeadline`: reads fail with `TimedOut` once `deadline`
+    /// has passed, a read already waiting included. `None` clears it.
+    pub fn set_read_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.inner.desc.set_deadline(Dir::Read, deadline);
+        Ok(())
+    }
+
+    /// Go's `SetWriteDeadline`, as [`set_read_deadline`](Self::set_read_deadline).
+    pub fn set_write_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.inner.desc.set_deadline(Dir::Write, deadline);
+        Ok(())
+    }
+
+    /// Another handle to the same connection (it shares the socket: see
+    /// the type's docs).
+    pub fn try_clone(&self) -> io::Result<TcpStream> {
+        Ok(self.clone())
+    }
+
+    /// Wraps a std stream, switching it to non-blocking mode.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Self::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// Gives the std stream back, in blocking mode. Fails if other clones
+    /// are alive (they use the same socket).
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        let s: std::net::TcpStream = Arc::try_unwrap(self.inner).map_err(|_| shared())?.into_inner().into();
+        s.set_nonblocking(false)?;
+        Ok(s)
+    }
+}
+
+/// `into_std` while clones share the socket.
+fn shared() -> io::Error {
+    io::Error::other("other clones of this socket are alive (try_clone): drop them first")
+}
+
+impl Read for &TcpStream {
+    #[track_caller]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.run(Dir::Read, |mut io| io.read(buf))
+    }
+
+    #[track_caller]
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.inner.run(Dir::Read, |mut io| io.read_vectored(bufs))
+    }
+}
+
+impl Write for &TcpStream {
+    #[track_caller]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.run(Dir::Write, |mut io| io.write(buf))
+    }
+
+    #[track_caller]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.inner.run(Dir::Write, |mut io| io.write_vectored(bufs))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for TcpStream {
+    #[track_caller]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    #[track_caller]
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Write for TcpStream {
+    #[track_caller]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    #[track_caller]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.io().as_raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.io().as_fd()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.io().as_raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.io().as_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener").field("addr", &self.local_addr().ok()).field("fd", &self.as_raw_fd()).finish()
+    }
+}

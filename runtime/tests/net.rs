@@ -1,0 +1,305 @@
+//! goroutines::net: sockets that suspend goroutines.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+
+use goroutines_runtime::net::{TcpListener, TcpStream};
+use goroutines_runtime::{chan, spawn, Builder, WaitGroup};
+
+/// Generous: only catches a hang.
+const HANG: Duration = Duration::from_secs(30);
+
+fn echo_once(conn: TcpStream) -> io::Result<()> {
+    let mut buf = [0u8; 64];
+    let mut conn = conn;
+    loop {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        conn.write_all(&buf[..n])?;
+    }
+}
+
+#[test]
+fn echo_from_goroutines() {
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    rt.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = spawn(move || {
+            for conn in listener.incoming().take(4) {
+                let conn = conn.unwrap();
+                spawn(move || echo_once(conn).unwrap());
+            }
+        });
+        let wg = WaitGroup::new();
+        for c in 0..4u8 {
+            wg.add(1);
+            let wg = wg.clone();
+            spawn(move || {
+                let mut s = TcpStream::connect(addr).unwrap();
+                for i in 0..100u8 {
+                    let msg = [c, i, 7, 9];
+                    s.write_all(&msg).unwrap();
+                    let mut back = [0u8; 4];
+                    s.read_exact(&mut back).unwrap();
+                    assert_eq!(back, msg);
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+        server.join().unwrap();
+    });
+}
+
+#[test]
+fn plain_thread_client_and_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        echo_once(conn).unwrap();
+    });
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"ping").unwrap();
+    let mut back = [0u8; 4];
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"ping");
+    drop(s);
+    server.join().unwrap();
+}
+
+#[test]
+fn read_deadline_times_out_while_the_worker_runs_others() {
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    rt.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_conn_tx, conn_rx) = chan::<TcpStream>(1);
+        let hold = spawn(move || {
+            let (c, _) = listener.accept().unwrap();
+            let _keep = conn_rx;
+            c
+        });
+        let s = TcpStream::connect(addr).unwrap();
+        let _server_side = hold.join().unwrap();
+        // Another goroutine on the same (only) worker keeps running.
+        let (tick_tx, tick_rx) = chan::<u32>(0);
+        spawn(move || {
+            for i in 0..5 {
+                goroutines_runtime::time::sleep(Duration::from_millis(10));
+                tick_tx.send(i).unwrap();
+            }
+        });
+        let reader = spawn(move || {
+            s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+            let start = Instant::now();
+            let err = (&s).read(&mut [0u8; 8]).unwrap_err();
+            (err.kind(), start.elapsed())
+        });
+        let ticks: Vec<u32> = tick_rx.iter().collect();
+        assert_eq!(ticks, [0, 1, 2, 3, 4]);
+        let (kind, took) = reader.join().unwrap();
+        assert_eq!(kind, io::ErrorKind::TimedOut);
+        assert!(took >= Duration::from_millis(200) && took < HANG, "{took:?}");
+    });
+}
+
+#[test]
+fn deadline_set_while_blocked_applies() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = TcpStream::connect(addr).unwrap();
+    let (_peer, _) = listener.accept().unwrap();
+    let reader = {
+        let s = s.try_clone().unwrap();
+        spawn(move || (&s).read(&mut [0u8; 8]).unwrap_err().kind())
+    };
+    goroutines_runtime::time::sleep(Duration::from_millis(50));
+    s.set_read_deadline(Some(Instant::now())).unwrap();
+    assert_eq!(reader.join().unwrap(), io::ErrorKind::TimedOut);
+}
+
+#[test]
+fn shutdown_through_a_clone_wakes_a_blocked_reader() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = TcpStream::connect(addr).unwrap();
+    let (_peer, _) = listener.accept().unwrap();
+    let reader = {
+        let s = s.try_clone().unwrap();
+        spawn(move || (&s).read(&mut [0u8; 8]))
+    };
+    goroutines_runtime::time::sleep(Duration::from_millis(50));
+    s.shutdown(Shutdown::Read).unwrap();
+    assert_eq!(reader.join().unwrap().unwrap(), 0);
+}
+
+#[test]
+fn closing_a_listener_stops_accept_and_incoming() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closer = listener.try_clone().unwrap();
+    let acceptor = spawn(move || listener.incoming().count());
+    goroutines_runtime::time::sleep(Duration::from_millis(50));
+    closer.close();
+    assert_eq!(acceptor.join().unwrap(), 0);
+    assert_eq!(closer.accept().unwrap_err().kind(), io::ErrorKind::NotConnected);
+}
+
+#[test]
+fn refused_and_in_use_are_io_errors() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let err = TcpListener::bind(addr).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    drop(listener);
+    let h = spawn(move || TcpStream::connect(addr).unwrap_err().kind());
+    assert_eq!(h.join().unwrap(), io::ErrorKind::ConnectionRefused);
+}
+
+#[test]
+fn a_goroutine_waiting_on_a_socket_shows_as_io_wait_and_is_no_deadlock() {
+    let rt = Builder::new().max_procs(2).detect_deadlocks(true).build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The peer is a plain thread, invisible to the detector: it answers
+    // after several of the detector's grace periods (100 ms).
+    let peer = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        c.write_all(b"late").unwrap();
+    });
+    let got = rt.block_on(move || {
+        let s = TcpStream::connect(addr).unwrap();
+        let reader = spawn(move || {
+            let mut buf = [0u8; 4];
+            (&s).read_exact(&mut buf).unwrap();
+            buf
+        });
+        goroutines_runtime::time::sleep(Duration::from_millis(100));
+        let dump = goroutines_runtime::debug::dump();
+        assert!(dump.contains("[IO wait"), "{dump}");
+        assert!(goroutines_runtime::debug::metrics().in_io_wait >= 1);
+        reader.join().unwrap()
+    });
+    assert_eq!(&got, b"late");
+    peer.join().unwrap();
+}
+
+#[test]
+fn five_hundred_connections_on_two_workers_few_threads() {
+    const CONNS: usize = 500;
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    rt.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        spawn(move || {
+            for conn in listener.incoming().take(CONNS) {
+                let conn = conn.unwrap();
+                spawn(move || echo_once(conn).unwrap());
+            }
+        });
+        let (started, go) = (WaitGroup::new(), WaitGroup::new());
+        go.add(1);
+        let clients: Vec<_> = (0..CONNS)
+            .map(|c| {
+                started.add(1);
+                let (started, go) = (started.clone(), go.clone());
+                spawn(move || {
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    started.done();
+                    go.wait();
+                    for i in 0..10u32 {
+                        let msg = (c as u32 * 1000 + i).to_le_bytes();
+                        s.write_all(&msg).unwrap();
+                        let mut back = [0u8; 4];
+                        s.read_exact(&mut back).unwrap();
+                        assert_eq!(back, msg);
+                    }
+                })
+            })
+            .collect();
+        // Every connection is open at once here.
+        started.wait();
+        let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
+        go.done();
+        for c in clients {
+            c.join().unwrap();
+        }
+        // Workers, the timer and monitor threads, the test harness's: far
+        // from one per connection.
+        assert!(threads < 64, "{threads} threads for {CONNS} connections");
+    });
+}
+
+#[test]
+fn half_close_lets_the_peer_finish_writing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        c.write_all(&got).unwrap();
+        c.write_all(b"!").unwrap();
+    });
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"request").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    s.read_to_end(&mut back).unwrap();
+    assert_eq!(back, b"request!");
+    server.join().unwrap();
+}
+
+#[test]
+fn a_peer_reset_mid_write_is_an_error_not_a_signal() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = TcpStream::connect(addr).unwrap();
+    let (peer, _) = listener.accept().unwrap();
+    drop(peer);
+    let writer = spawn(move || {
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            if let Err(e) = (&s).write(&chunk) {
+                return e.kind();
+            }
+        }
+    });
+    let kind = writer.join().unwrap();
+    assert!(matches!(kind, io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset), "{kind:?}");
+}
+
+#[test]
+fn a_deadline_in_the_past_fails_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    s.set_read_deadline(Some(Instant::now() - Duration::from_millis(1))).unwrap();
+    let err = (&s).read(&mut [0u8; 4]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    assert_eq!(s.set_read_timeout(Some(Duration::ZERO)).unwrap_err().kind(), io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn into_std_and_back() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let std_listener = listener.into_std().unwrap();
+    let client = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"hi").unwrap();
+    });
+    let (conn, _) = std_listener.accept().unwrap();
+    let mut conn = TcpStream::from_std(conn).unwrap();
+    let mut buf = [0u8; 2];
+    conn.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"hi");
+    let clone = conn.try_clone().unwrap();
+    assert!(conn.into_std().is_err(), "a clone is alive");
+    client.join().unwrap();
+    drop(clone);
+}
