@@ -4,7 +4,9 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
-use goroutines_runtime::net::{TcpListener, TcpStream};
+mod common;
+
+use goroutines_runtime::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
 use goroutines_runtime::{chan, spawn, Builder, WaitGroup};
 
 /// Generous: only catches a hang.
@@ -302,4 +304,118 @@ fn into_std_and_back() {
     assert!(conn.into_std().is_err(), "a clone is alive");
     client.join().unwrap();
     drop(clone);
+}
+
+#[test]
+fn a_udp_round_trip() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = server.local_addr().unwrap();
+    let echo = spawn(move || {
+        let mut buf = [0u8; 32];
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        server.send_to(&buf[..n], from).unwrap();
+    });
+    let client = spawn(move || {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.connect(to).unwrap();
+        s.send(b"datagram").unwrap();
+        let mut buf = [0u8; 32];
+        let n = s.recv(&mut buf).unwrap();
+        buf[..n].to_vec()
+    });
+    assert_eq!(client.join().unwrap(), b"datagram");
+    echo.join().unwrap();
+}
+
+#[test]
+fn unix_streams_echo_and_pair() {
+    let dir = std::env::temp_dir().join(format!("goroutines-net-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("echo.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let server = spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 5];
+        c.read_exact(&mut buf).unwrap();
+        c.write_all(&buf).unwrap();
+    });
+    let client = {
+        let path = path.clone();
+        spawn(move || {
+            let mut s = UnixStream::connect(&path).unwrap();
+            s.write_all(b"unix!").unwrap();
+            let mut buf = [0u8; 5];
+            s.read_exact(&mut buf).unwrap();
+            buf
+        })
+    };
+    assert_eq!(&client.join().unwrap(), b"unix!");
+    server.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (a, b) = UnixStream::pair().unwrap();
+    let reader = spawn(move || {
+        let mut got = String::new();
+        (&b).read_to_string(&mut got).unwrap();
+        got
+    });
+    (&a).write_all(b"over a pair").unwrap();
+    drop(a);
+    assert_eq!(reader.join().unwrap(), "over a pair");
+}
+
+/// Out of file descriptors, `accept` fails with `EMFILE` while the
+/// connections wait in the backlog; an accept loop that backs off, as the
+/// docs say, takes them all once descriptors free up.
+#[test]
+fn fd_exhaustion_makes_accept_fail_and_a_backing_off_loop_recovers() {
+    const NAME: &str = "fd_exhaustion_makes_accept_fail_and_a_backing_off_loop_recovers";
+    const CONNS: usize = 20;
+    if common::is_child(NAME) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Connected in the kernel's backlog, not accepted yet.
+        let clients: Vec<_> = (0..CONNS).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+        let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: reads this process's limit into a local.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+        let tight = libc::rlimit { rlim_cur: open + 4, rlim_max: limit.rlim_max };
+        // SAFETY: lowers this process's own soft limit.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &tight) }, 0);
+        let (accepted, emfile) = spawn(move || {
+            let (mut held, mut accepted, mut emfile) = (Vec::new(), 0, 0);
+            let mut backoff = Duration::from_millis(5);
+            while accepted < CONNS {
+                match listener.accept() {
+                    Ok((c, _)) => {
+                        accepted += 1;
+                        held.push(c);
+                        backoff = Duration::from_millis(5);
+                    }
+                    Err(e) => {
+                        assert_eq!(e.raw_os_error(), Some(libc::EMFILE), "{e}");
+                        emfile += 1;
+                        // Connections end meanwhile, as they do in a server.
+                        held.clear();
+                        goroutines_runtime::time::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                    }
+                }
+            }
+            (accepted, emfile)
+        })
+        .join()
+        .unwrap();
+        drop(clients);
+        println!("accepted={accepted} emfile={emfile}");
+        return;
+    }
+    let out = common::run_child(NAME, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout.lines().find_map(|l| l.find("accepted=").map(|i| &l[i..])).expect("the child reports");
+    assert!(line.starts_with(&format!("accepted={CONNS} ")), "{line}");
+    assert!(!line.ends_with("emfile=0"), "accept never ran out of descriptors: {line}");
 }

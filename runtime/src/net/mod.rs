@@ -1,4 +1,5 @@
-//! Network I/O that suspends goroutines: std::net's types, whose blocking
+//! Network I/O that suspends goroutines: std::net's types ([`TcpListener`],
+//! [`TcpStream`], [`UdpSocket`]; on unix [`UnixListener`], [`UnixStream`]), whose blocking
 //! calls park the goroutine until the socket is ready instead of holding
 //! its worker. On a plain thread the same calls block the thread.
 //!
@@ -67,8 +68,16 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+#[macro_use]
+mod common;
 mod desc;
 mod resolve;
 mod tcp;
+mod udp;
+#[cfg(unix)]
+mod unix;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixIncoming, UnixListener, UnixStream};

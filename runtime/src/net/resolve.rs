@@ -22,3 +22,12 @@ where
     }
     Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any addresses")))
 }
+
+/// The first address `addr` resolves to (std's `send_to` takes the first).
+#[track_caller]
+pub(crate) fn first_addr<A: ToSocketAddrs + Send>(addr: A) -> io::Result<SocketAddr> {
+    each_addr(addr, Ok).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidInput => io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"),
+        _ => e,
+    })
+}

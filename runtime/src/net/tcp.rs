@@ -2,11 +2,11 @@
 //! suspend the goroutine (desc.rs) instead of its worker.
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::desc::{closed, Dir, Registered};
 use super::resolve::each_addr;
@@ -115,8 +115,8 @@ impl TcpListener {
         self.inner.io().local_addr()
     }
 
-    /// Another handle to the same listener (it shares the socket: see the
-    /// type's docs).
+    /// Another handle to the same listener (clones share the socket: see
+    /// the type's docs).
     pub fn try_clone(&self) -> io::Result<TcpListener> {
         Ok(self.clone())
     }
@@ -145,7 +145,8 @@ impl TcpListener {
     /// Gives the std listener back, in blocking mode. Fails if other
     /// clones are alive (they use the same socket).
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        let l: std::net::TcpListener = Arc::try_unwrap(self.inner).map_err(|_| shared())?.into_inner().into();
+        let l: std::net::TcpListener =
+            Arc::try_unwrap(self.inner).map_err(|_| super::common::shared())?.into_inner().into();
         l.set_nonblocking(false)?;
         Ok(l)
     }
@@ -254,51 +255,6 @@ impl TcpStream {
         self.inner.run(Dir::Read, |io| io.peek(buf))
     }
 
-    /// std's per-read timeout (`None`: none; `Some(0)` is refused).
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.inner.desc.set_timeout(Dir::Read, timeout)
-    }
-
-    /// std's per-write timeout (`None`: none; `Some(0)` is refused).
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.inner.desc.set_timeout(Dir::Write, timeout)
-    }
-
-    /// The read timeout.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.inner.desc.timeout(Dir::Read))
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.inner.desc.timeout(Dir::Write))
-    }
-
-    /// Go's `SetDeadline`: both deadlines.
-    pub fn set_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
-        self.set_read_deadline(deadline)?;
-        self.set_write_deadline(deadline)
-    }
-
-    /// Go's `SetReadDeadline`: reads fail with `TimedOut` once `deadline`
-    /// has passed, a read already waiting included. `None` clears it.
-    pub fn set_read_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
-        self.inner.desc.set_deadline(Dir::Read, deadline);
-        Ok(())
-    }
-
-    /// Go's `SetWriteDeadline`, as [`set_read_deadline`](Self::set_read_deadline).
-    pub fn set_write_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
-        self.inner.desc.set_deadline(Dir::Write, deadline);
-        Ok(())
-    }
-
-    /// Another handle to the same connection (it shares the socket: see
-    /// the type's docs).
-    pub fn try_clone(&self) -> io::Result<TcpStream> {
-        Ok(self.clone())
-    }
-
     /// Wraps a std stream, switching it to non-blocking mode.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
@@ -308,96 +264,16 @@ impl TcpStream {
     /// Gives the std stream back, in blocking mode. Fails if other clones
     /// are alive (they use the same socket).
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        let s: std::net::TcpStream = Arc::try_unwrap(self.inner).map_err(|_| shared())?.into_inner().into();
+        let s: std::net::TcpStream =
+            Arc::try_unwrap(self.inner).map_err(|_| super::common::shared())?.into_inner().into();
         s.set_nonblocking(false)?;
         Ok(s)
     }
 }
 
-/// `into_std` while clones share the socket.
-fn shared() -> io::Error {
-    io::Error::other("other clones of this socket are alive (try_clone): drop them first")
-}
-
-impl Read for &TcpStream {
-    #[track_caller]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.run(Dir::Read, |mut io| io.read(buf))
-    }
-
-    #[track_caller]
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.inner.run(Dir::Read, |mut io| io.read_vectored(bufs))
-    }
-}
-
-impl Write for &TcpStream {
-    #[track_caller]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.run(Dir::Write, |mut io| io.write(buf))
-    }
-
-    #[track_caller]
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.inner.run(Dir::Write, |mut io| io.write_vectored(bufs))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for TcpStream {
-    #[track_caller]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    #[track_caller]
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for TcpStream {
-    #[track_caller]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    #[track_caller]
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.inner.io().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.io().as_fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.inner.io().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.io().as_fd()
-    }
-}
+socket_common!(TcpStream);
+stream_io!(TcpStream);
+socket_common!(@fd TcpListener);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
