@@ -9,16 +9,18 @@
 // Scenarios: spawn_wait, park_20k, yield_switch (the runtime core);
 // ping_pong, spsc_buffered, mpmc_4x4, select4, pipeline3 (channels);
 // ticker_1ms, sleep_20k (time); worker_pool, pipeline_macro (pool.go);
-// context_cancel (context.go); mutex (sync.go).
+// context_cancel (context.go); mutex (sync.go); echo_10, echo_200,
+// echo_1000, idle_10k (net.go).
 //
 // The flags -n (goroutines, yields, round trips, messages, items, jobs,
-// ticks or lock operations: see each scenario) and -procs (GOMAXPROCS) default to the values
-// benches/runtime passes, so running it by hand measures the same thing.
+// ticks, lock operations or connections: see each scenario) and -procs
+// (GOMAXPROCS) default to the values benches/runtime passes, so running it
+// by hand measures the same thing.
 //
-// With -serve (every scenario but park_20k; what benches/runtime uses) it
-// does the -warmup runs, prints "ready", then does one measured run per
-// "run" line on stdin, each answered with its "metric value" lines and
-// "ready", until stdin closes; -runs is then unused.
+// With -serve (every scenario but park_20k and idle_10k; what
+// benches/runtime uses) it does the -warmup runs, prints "ready", then does
+// one measured run per "run" line on stdin, each answered with its "metric
+// value" lines and "ready", until stdin closes; -runs is then unused.
 package main
 
 import (
@@ -34,13 +36,18 @@ import (
 )
 
 func main() {
-	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro | context_cancel | mutex")
-	runs := flag.Int("runs", 5, "measured runs (park_20k: always one cold and one warm run)")
+	scenario := flag.String("scenario", "", "spawn_wait | park_20k | yield_switch | ping_pong | spsc_buffered | mpmc_4x4 | select4 | pipeline3 | ticker_1ms | sleep_20k | worker_pool | pipeline_macro | context_cancel | mutex | echo_10 | echo_200 | echo_1000 | idle_10k")
+	runs := flag.Int("runs", 5, "measured runs (park_20k: always one cold and one warm run; idle_10k: always one cold run)")
 	warmup := flag.Int("warmup", 1, "unmeasured runs first")
-	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items, jobs, ticks or lock operations in all; 0: the scenario's default")
+	n := flag.Int("n", 0, "goroutines, yields per goroutine, round trips, messages, items, jobs, ticks, lock operations or connections in all; 0: the scenario's default")
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0: the scenario's default")
-	serve := flag.Bool("serve", false, "after the warm-up, one measured run per \"run\" line on stdin (not park_20k)")
+	serve := flag.Bool("serve", false, "after the warm-up, one measured run per \"run\" line on stdin (not park_20k or idle_10k)")
+	connect := flag.String("connect", "", "idle_10k's helper: open -n connections to this address and hold them until stdin closes")
 	flag.Parse()
+	if *connect != "" {
+		connectAndHold(*connect, *n)
+		return
+	}
 
 	// GOMAXPROCS and n default to what benches/runtime/scenario.rs sets.
 	setup := func(defProcs, defN int) int {
@@ -100,6 +107,21 @@ func main() {
 		once = timed("context_cancel_ns", contextCancel, setup(2, 10_000))
 	case "mutex":
 		once = timed("mutex_ns", mutexCounter, setup(2, 4_000_000))
+	case "echo_10", "echo_200", "echo_1000":
+		clients, _ := strconv.Atoi(strings.TrimPrefix(*scenario, "echo_"))
+		once = timed("echo_ns", func(n int) time.Duration { return echo(clients, n) }, setup(2, 200_000))
+	case "idle_10k":
+		if *serve {
+			fmt.Fprintln(os.Stderr, "idle_10k: no -serve (each measured run is a fresh process)")
+			os.Exit(2)
+		}
+		count := setup(2, 10_000)
+		raiseNofile()
+		r := idle(count)
+		fmt.Printf("idle_rss_per_conn_bytes %.1f\n", float64(r.rssAfter-r.rssBefore)/float64(count))
+		fmt.Printf("idle_threads %d\n", r.threads)
+		fmt.Printf("idle_setup_ns %d\n", r.setup.Nanoseconds())
+		return
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -scenario %q\n", *scenario)
 		os.Exit(2)

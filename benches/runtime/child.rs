@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::scenario::{metric, Impl, Scenario};
 use crate::shape::{Shape, SHAPED};
-use crate::{crossbeam_rt, ours, parking_lot_rt, rayon_rt, tokio_rt};
+use crate::{crossbeam_rt, ours, parking_lot_rt, rayon_rt, threads_net, tokio_rt};
 
 /// What a long-lived child prints when it has finished its warm-up or a
 /// measured run and waits for the next `run` line.
@@ -276,6 +276,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok((Impl::Crossbeam, scenario, p)) => crossbeam_rt::run(scenario, p),
         Ok((Impl::Rayon, scenario, p)) => rayon_rt::run(scenario, p),
         Ok((Impl::ParkingLot, scenario, p)) => parking_lot_rt::run(scenario, p),
+        Ok((Impl::Threads, scenario, p)) => threads_net::run(scenario, p),
         Ok((Impl::Go, ..)) => Err("the Go side is benches/go, not this binary".to_string()),
         Err(e) => Err(e),
     };

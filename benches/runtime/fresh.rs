@@ -17,8 +17,8 @@ use crate::child::{Launcher, Params};
 use crate::report::{self, Row};
 use crate::rounds::{self, Outcome};
 use crate::scenario::{
-    metric, Impl, Scenario, CONTEXT_CANCEL, MPMC, MUTEX, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC,
-    WORKER_POOL,
+    metric, Impl, Scenario, CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, IDLE, MPMC, MUTEX, PARK, PING_PONG,
+    PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, WORKER_POOL,
 };
 use crate::shape::{Shape, SHAPED};
 
@@ -42,11 +42,19 @@ struct Target {
     /// A channel scenario: its spread (max / min over ours' processes) is
     /// held to at most [`SPREAD`].
     channel: bool,
+    /// Others run beside ours and Go for comparison, with no target.
+    also: &'static [Impl],
+    /// A second metric of ours held below a fixed figure in every process
+    /// (idle_10k's threads).
+    below: Option<(&'static str, f64)>,
 }
 
 const fn target(scenario: &'static str, metric: &'static str, go: f64, channel: bool) -> Target {
-    Target { scenario, metric, go, rayon: None, channel }
+    Target { scenario, metric, go, rayon: None, channel, also: &[], below: None }
 }
+
+/// The network scenarios' comparisons: tokio, and a thread per connection.
+const NET_OTHERS: &[Impl] = &[Impl::Tokio, Impl::Threads];
 
 /// The spread (max / min over the processes) every channel scenario must
 /// keep within, in every shape.
@@ -56,7 +64,7 @@ const SPREAD: f64 = 1.5;
 /// shape: [`SHAPED`]), in the order they run.
 /// park_20k's figure is its first run's spawn time (the issue's "1M parked:
 /// spawn time"; the scenario parks 20,000).
-const TARGETS: [Target; 11] = [
+const TARGETS: [Target; 15] = [
     target(SPAWN_WAIT, metric::SPAWN_WAIT_NS, 0.5, false),
     target(PARK, metric::PARK_SPAWN_NS, 1.0, false),
     target(PING_PONG, metric::PING_PONG_NS, 0.8, true),
@@ -68,6 +76,14 @@ const TARGETS: [Target; 11] = [
     Target { rayon: Some(1.15), ..target(WORKER_POOL, metric::WORKER_POOL_NS, 1.0, false) },
     target(CONTEXT_CANCEL, metric::CONTEXT_CANCEL_NS, 1.0, false),
     target(MUTEX, metric::MUTEX_NS, 1.0, false),
+    Target { also: NET_OTHERS, ..target(ECHO_10, metric::ECHO_NS, 0.8, false) },
+    Target { also: NET_OTHERS, ..target(ECHO_200, metric::ECHO_NS, 0.8, false) },
+    Target { also: NET_OTHERS, ..target(ECHO_1000, metric::ECHO_NS, 0.8, false) },
+    Target {
+        also: &[Impl::Tokio],
+        below: Some((metric::IDLE_THREADS, 16.0)),
+        ..target(IDLE, metric::IDLE_RSS_PER_CONN, 1.5, false)
+    },
 ];
 
 /// Whether the fresh mode runs `scenario`: every scenario with shapes.
@@ -116,6 +132,7 @@ pub fn run(opts: &Options, launchers: &[(Impl, Launcher)]) -> bool {
         if t.rayon.is_some() {
             others.push(Impl::Rayon);
         }
+        others.extend(t.also);
         for which in others {
             match launcher(which) {
                 Some(l) => sides.push(Side { which, shape: Shape::BlockOn, launcher: l }),
@@ -209,11 +226,13 @@ struct Table<'a> {
     target: &'a Target,
     row: &'static Row,
     columns: Vec<Column>,
+    /// Per shape of ours: the largest value of `target.below`'s metric.
+    below: Vec<(&'static str, Option<f64>)>,
 }
 
 impl<'a> Table<'a> {
     fn new(scenario: &'static Scenario, target: &'a Target, sides: &[Side], outcomes: &[Outcome]) -> Table<'a> {
-        let row = report::row_of(target.metric).expect("fresh targets name metrics that have rows");
+        let row = report::row_of(scenario.name, target.metric).expect("fresh targets name metrics that have rows");
         let n = scenario.n_for(Impl::Ours);
         let columns = sides
             .iter()
@@ -228,7 +247,18 @@ impl<'a> Table<'a> {
                     .unwrap_or_default(),
             })
             .collect();
-        Table { scenario, target, row, columns }
+        let below = target.below.map(|(metric, _)| {
+            sides
+                .iter()
+                .zip(outcomes)
+                .filter(|(side, _)| side.which == Impl::Ours)
+                .map(|(side, outcome)| {
+                    let max = outcome.samples.get(metric).and_then(|s| s.values().copied().reduce(f64::max));
+                    (side.label(), max)
+                })
+                .collect()
+        });
+        Table { scenario, target, row, columns, below: below.unwrap_or_default() }
     }
 
     fn median_of(&self, which: Impl) -> Option<f64> {
@@ -318,6 +348,15 @@ impl<'a> Table<'a> {
             if self.target.channel {
                 let text = format!("{name} {}: spread at most {SPREAD:.1}x", column.label);
                 lines.push(format!("{text:<48} {} ({:.2}x)", pass(s.spread() <= SPREAD), s.spread()));
+            }
+        }
+        if let Some((metric, limit)) = self.target.below {
+            for (label, max) in &self.below {
+                let text = format!("{name} {label}: {metric} under {limit} in every process");
+                match max {
+                    Some(m) => lines.push(format!("{text:<48} {} (at most {m})", pass(*m < limit))),
+                    None => lines.push(format!("{text:<48} MISS (no figure)")),
+                }
             }
         }
         lines

@@ -22,6 +22,7 @@
 //! ours in each program shape, p90s against Go's median.
 
 mod child;
+mod connector;
 mod crossbeam_rt;
 mod fresh;
 mod golang;
@@ -29,6 +30,7 @@ mod ours;
 mod ours_chan;
 mod ours_context;
 mod ours_debug;
+mod ours_net;
 mod ours_pool;
 mod ours_sync;
 mod parking_lot_rt;
@@ -38,7 +40,9 @@ mod report;
 mod rounds;
 mod scenario;
 mod shape;
+mod threads_net;
 mod ticks;
+mod tokio_net;
 mod tokio_rt;
 
 use std::process::ExitCode;
@@ -51,6 +55,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         return child::main(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("--connect") {
+        return connector::main(&args[1..]);
     }
     match Options::parse(&args) {
         Ok(opts) => run(&opts),
@@ -148,7 +155,7 @@ fn run(opts: &Options) -> ExitCode {
     }
     let started = std::time::Instant::now();
     let mut launchers: Vec<(Impl, Launcher)> =
-        [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot]
+        [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot, Impl::Threads]
             .into_iter()
             .map(|which| (which, Launcher::Own(which)))
             .collect();
@@ -182,7 +189,10 @@ fn run(opts: &Options) -> ExitCode {
 /// The fresh-process mode: ours in each shape, Go, and rayon for the pool.
 fn run_fresh(opts: &Options) -> ExitCode {
     let started = std::time::Instant::now();
-    let mut launchers = vec![(Impl::Ours, Launcher::Own(Impl::Ours)), (Impl::Rayon, Launcher::Own(Impl::Rayon))];
+    let mut launchers: Vec<(Impl, Launcher)> = [Impl::Ours, Impl::Rayon, Impl::Tokio, Impl::Threads]
+        .into_iter()
+        .map(|which| (which, Launcher::Own(which)))
+        .collect();
     match golang::prepare() {
         Ok(go) => launchers.push((Impl::Go, go)),
         Err(why) => println!("{why}"),

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, MAP_WORKERS, MPMC, MUTEX, PARALLEL, PARK, PING_PONG,
-    PIPELINE3, PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER, WORKER_POOL, YIELD_SWITCH,
+    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, ECHO_10, ECHO_1000, ECHO_200, IDLE, MAP_WORKERS, MPMC, MUTEX,
+    PARALLEL, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER,
+    WORKER_POOL, YIELD_SWITCH,
 };
 
 /// Every child's outcome, by scenario and implementation, and why an
@@ -132,9 +133,9 @@ pub struct Row {
     compare: bool,
 }
 
-/// The row of `metric`.
-pub fn row_of(metric: &str) -> Option<&'static Row> {
-    ROWS.iter().find(|r| r.metric == metric)
+/// The row of `metric` in `scenario` (the echo scenarios share theirs).
+pub fn row_of(scenario: &str, metric: &str) -> Option<&'static Row> {
+    ROWS.iter().find(|r| r.scenario == scenario && r.metric == metric)
 }
 
 impl Row {
@@ -163,7 +164,7 @@ const fn row(scenario: &'static str, metric: &'static str, label: &'static str, 
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 37] = [
+const ROWS: [Row; 43] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -206,6 +207,12 @@ const ROWS: [Row; 37] = [
     row(DUMP, metric::DUMP_NS, "dump_20k: debug::dump(), 20k parked", Unit::Ms),
     row(DUMP, metric::DUMP_GOROUTINES_NS, "dump_20k: debug::goroutines(), 20k parked", Unit::Ms),
     row(PARALLEL, metric::PARALLEL_NS, "parallel_8: 8 goroutines of ~50 ms CPU", Unit::Ms),
+    row(ECHO_10, metric::ECHO_NS, "echo_10: 10 connections, per 64 B round trip", Unit::NsPerN),
+    row(ECHO_200, metric::ECHO_NS, "echo_200: 200 connections, per 64 B round trip", Unit::NsPerN),
+    row(ECHO_1000, metric::ECHO_NS, "echo_1000: 1,000 connections, per 64 B round trip", Unit::NsPerN),
+    row(IDLE, metric::IDLE_RSS_PER_CONN, "idle_10k: server RSS per idle connection", Unit::Bytes),
+    row(IDLE, metric::IDLE_THREADS, "idle_10k: OS threads with 10k connections", Unit::Count),
+    row(IDLE, metric::IDLE_SETUP_NS, "idle_10k: bind until 10k readers parked", Unit::Ms),
 ];
 
 /// A target on our figures of one row.
@@ -297,7 +304,7 @@ const TARGETS: [Target; 29] = [
 ];
 
 /// Who ours is compared with, in this order.
-const OTHERS: [Impl; 5] = [Impl::Go, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot];
+const OTHERS: [Impl; 6] = [Impl::Go, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot, Impl::Threads];
 
 /// The median (the mean of the middle two for an even count).
 pub fn median(samples: &[f64]) -> Option<f64> {

@@ -21,11 +21,15 @@ pub enum Impl {
     /// `parking_lot::Mutex` between plain OS threads: the mutex a Rust user
     /// would otherwise pick between threads.
     ParkingLot,
+    /// std::net with an OS thread per connection (and per client): what a
+    /// Rust user writes without a runtime.
+    Threads,
     Go,
 }
 
 impl Impl {
-    pub const ALL: [Impl; 6] = [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot, Impl::Go];
+    pub const ALL: [Impl; 7] =
+        [Impl::Ours, Impl::Tokio, Impl::Crossbeam, Impl::Rayon, Impl::ParkingLot, Impl::Threads, Impl::Go];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -34,6 +38,7 @@ impl Impl {
             Impl::Crossbeam => "crossbeam",
             Impl::Rayon => "rayon",
             Impl::ParkingLot => "parking_lot",
+            Impl::Threads => "threads",
             Impl::Go => "Go",
         }
     }
@@ -46,6 +51,7 @@ impl Impl {
             Impl::Crossbeam => "crossbeam",
             Impl::Rayon => "rayon",
             Impl::ParkingLot => "parking_lot",
+            Impl::Threads => "threads",
             Impl::Go => "go",
         }
     }
@@ -112,6 +118,10 @@ pub const MUTEX: &str = "mutex";
 pub const RATE_LIMITER: &str = "rate_limiter";
 pub const DUMP: &str = "dump_20k";
 pub const PARALLEL: &str = "parallel_8";
+pub const ECHO_10: &str = "echo_10";
+pub const ECHO_200: &str = "echo_200";
+pub const ECHO_1000: &str = "echo_1000";
+pub const IDLE: &str = "idle_10k";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -154,6 +164,16 @@ pub mod fixed {
     pub const ALLOW_CALLS: u64 = 10_000_000;
     /// [`work`](super::work) rounds per parallel_8 goroutine: about 50 ms.
     pub const PARALLEL_ROUNDS: u32 = 45_000_000;
+    /// The echo scenarios' request (and response) size, in bytes.
+    pub const ECHO_MSG: usize = 64;
+    /// The file-descriptor limit the network scenarios raise theirs to
+    /// (idle_10k holds both ends of 10,000 connections in one process).
+    pub const NOFILE: u64 = 65_536;
+
+    /// An echo scenario's clients (= connections): `echo_200` has 200.
+    pub fn echo_clients(scenario: &str) -> Option<usize> {
+        scenario.strip_prefix("echo_")?.parse().ok()
+    }
 }
 
 /// The CPU work of one worker_pool job or map_workers item: `rounds` rounds
@@ -195,6 +215,10 @@ const LOCKS: &[Impl] = &[Impl::Ours, Impl::ParkingLot, Impl::Go];
 /// The rate limiter, ours only: Go's (`golang.org/x/time/rate`) is not in
 /// its standard library, and benches/go builds offline, with no modules.
 const RATE: &[Impl] = &[Impl::Ours];
+/// Network I/O: a goroutine (task, thread) per connection on loopback.
+const NET: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Threads, Impl::Go];
+/// 10,000 idle connections are not a job for 10,000 OS threads.
+const NET_NO_THREADS: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Go];
 /// The goroutine dump, ours only: Go's (`runtime.Stack(buf, true)`) prints
 /// every stack, a different job, and tokio has none.
 const DUMP_ONLY: &[Impl] = &[Impl::Ours];
@@ -202,7 +226,7 @@ const DUMP_ONLY: &[Impl] = &[Impl::Ours];
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 18] = [
+pub static SCENARIOS: [Scenario; 22] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -387,6 +411,46 @@ pub static SCENARIOS: [Scenario; 18] = [
         impls: OURS_ONLY,
         crossbeam_n: None,
     },
+    Scenario {
+        name: ECHO_10,
+        n: 200_000,
+        procs: 2,
+        runs: 10,
+        processes: Processes::FreshPerRun,
+        timeout: Duration::from_secs(60),
+        impls: NET,
+        crossbeam_n: None,
+    },
+    Scenario {
+        name: ECHO_200,
+        n: 200_000,
+        procs: 2,
+        runs: 10,
+        processes: Processes::FreshPerRun,
+        timeout: Duration::from_secs(60),
+        impls: NET,
+        crossbeam_n: None,
+    },
+    Scenario {
+        name: ECHO_1000,
+        n: 200_000,
+        procs: 2,
+        runs: 10,
+        processes: Processes::FreshPerRun,
+        timeout: Duration::from_secs(60),
+        impls: NET,
+        crossbeam_n: None,
+    },
+    Scenario {
+        name: IDLE,
+        n: 10_000,
+        procs: 2,
+        runs: 10,
+        processes: Processes::FreshPerRun,
+        timeout: Duration::from_secs(60),
+        impls: NET_NO_THREADS,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -474,4 +538,14 @@ pub mod metric {
     /// parallel_8: n CPU-bound goroutines spawned in a burst until all
     /// ended (run with `--procs 1` and `--procs 2` for the speed-up).
     pub const PARALLEL_NS: &str = "parallel_ns";
+    /// echo_C: every client connected until every client has done its
+    /// n / C round trips of `fixed::ECHO_MSG` bytes (n round trips in all).
+    pub const ECHO_NS: &str = "echo_ns";
+    /// idle_10k: (RSS with n connections open, a reader parked on each,
+    /// − RSS before the listener was bound) / n.
+    pub const IDLE_RSS_PER_CONN: &str = "idle_rss_per_conn_bytes";
+    /// idle_10k: OS threads at that moment.
+    pub const IDLE_THREADS: &str = "idle_threads";
+    /// idle_10k: listener bound until every reader is parked.
+    pub const IDLE_SETUP_NS: &str = "idle_setup_ns";
 }

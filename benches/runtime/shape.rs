@@ -9,15 +9,32 @@ use std::sync::mpsc;
 use goroutines::Runtime;
 
 use crate::scenario::{
-    CONTEXT_CANCEL, MPMC, MUTEX, PARALLEL, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, WORKER_POOL,
+    CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, IDLE, MPMC, MUTEX, PARALLEL, PARK, PING_PONG, PIPELINE3, SELECT4,
+    SLEEP, SPAWN_WAIT, SPSC, WORKER_POOL,
 };
 
 /// The scenarios whose body ours runs in [`Shape::run`], so in any shape
 /// (`--shape`). The others' bodies need a goroutine (`yield_switch`'s
 /// runtime of one worker, the dump's list, the `pipeline!` comparisons
 /// measured side by side) or have no target in the fresh mode yet.
-pub const SHAPED: [&str; 12] =
-    [SPAWN_WAIT, PARK, PING_PONG, SPSC, MPMC, SELECT4, PIPELINE3, SLEEP, WORKER_POOL, CONTEXT_CANCEL, MUTEX, PARALLEL];
+pub const SHAPED: [&str; 16] = [
+    SPAWN_WAIT,
+    PARK,
+    PING_PONG,
+    SPSC,
+    MPMC,
+    SELECT4,
+    PIPELINE3,
+    SLEEP,
+    WORKER_POOL,
+    CONTEXT_CANCEL,
+    MUTEX,
+    PARALLEL,
+    ECHO_10,
+    ECHO_200,
+    ECHO_1000,
+    IDLE,
+];
 
 /// Where the measuring code of a scenario runs. The global runtime must be
 /// built (`Builder::build_global`) before [`Shape::run`].

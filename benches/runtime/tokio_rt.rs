@@ -34,12 +34,15 @@ use tokio::sync::{mpsc, watch, Notify};
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{
-    fixed, metric, Scenario, CONTEXT_CANCEL, PARK, PING_PONG, PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER,
-    YIELD_SWITCH,
+    fixed, metric, Scenario, CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, IDLE, PARK, PING_PONG, PIPELINE3, SELECT4,
+    SLEEP, SPAWN_WAIT, SPSC, TICKER, YIELD_SWITCH,
 };
 use crate::ticks::TickLog;
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
+    if [ECHO_10, ECHO_200, ECHO_1000, IDLE].contains(&scenario.name) {
+        return crate::tokio_net::run(scenario, p);
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(p.procs);
     if [TICKER, SLEEP, CONTEXT_CANCEL].contains(&scenario.name) {

@@ -72,6 +72,7 @@
 mod common;
 mod desc;
 mod resolve;
+mod sys;
 mod tcp;
 mod udp;
 #[cfg(unix)]

@@ -72,11 +72,16 @@ pub struct Incoming<'a> {
 
 impl TcpListener {
     /// Binds to the first address `addr` resolves to that can be bound
-    /// (`SO_REUSEADDR` set, as Go and mio do). Names are resolved on the
+    /// (`SO_REUSEADDR` set, as Go and mio do), listening with the system's
+    /// largest backlog (`net.core.somaxconn`), as Go does. Names are resolved on the
     /// blocking pool, not on a worker, so `addr` must be `Send`.
     #[track_caller]
     pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
-        each_addr(addr, |a| Self::from_mio(mio::net::TcpListener::bind(a)?))
+        each_addr(addr, |a| {
+            let l = mio::net::TcpListener::bind(a)?;
+            super::sys::raise_backlog(std::os::fd::AsFd::as_fd(&l))?;
+            Self::from_mio(l)
+        })
     }
 
     fn from_mio(l: mio::net::TcpListener) -> io::Result<TcpListener> {

@@ -37,7 +37,9 @@ pub struct UnixIncoming<'a> {
 impl UnixListener {
     /// Binds to `path` (which must not exist yet).
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
-        Self::from_mio(mio::net::UnixListener::bind(path)?)
+        let l = mio::net::UnixListener::bind(path)?;
+        super::sys::raise_backlog(std::os::fd::AsFd::as_fd(&l))?;
+        Self::from_mio(l)
     }
 
     fn from_mio(l: mio::net::UnixListener) -> io::Result<UnixListener> {
