@@ -34,7 +34,7 @@ use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::netpoll::{self, Claim};
+use super::netpoll::Claim;
 use super::shared::Shared;
 use crate::goroutine::GoRef;
 
@@ -49,8 +49,12 @@ pub(crate) trait Seeker {
     fn is_active(&self) -> bool;
     /// Its Dekker flag (invariants 3 and 4).
     fn sleeping(&self) -> &AtomicBool;
-    /// Who it is to the network poller (`WorkerShared::poll_token`).
-    fn poll_token(&self) -> usize;
+    /// A look at its network poller without blocking; whether it woke
+    /// anything (netpoll.rs invariant 1).
+    fn poll_now(&self) -> bool;
+    /// Its network poller's role for one sleep, if sockets are registered
+    /// with it (netpoll.rs invariants 2 and 3).
+    fn claim_poller(&self) -> Option<Claim>;
     /// One look at every queue it may take from.
     fn find(&self) -> Option<GoRef>;
     /// Whether the last `find` saw nothing but young unstarted work
@@ -171,8 +175,8 @@ impl Idle {
         let shared = w.shared();
         // Sockets that became ready may have woken goroutines pinned here
         // (netpoll.rs invariant 1): a look costs one system call, and only
-        // while anyone waits on a socket.
-        if netpoll::started().is_some_and(|p| p.poll_now() > 0) {
+        // while sockets are registered with this worker.
+        if w.poll_now() {
             if let Some(g) = w.find() {
                 return Some(g);
             }
@@ -205,9 +209,9 @@ impl Idle {
             if let Some(g) = w.watch_remote() {
                 return Some(g);
             }
-            // While anyone waits on a socket, sleep in epoll (netpoll.rs
-            // invariant 2: claimed before the announcement).
-            let claim = netpoll::started().and_then(|p| p.claim(w.poll_token()));
+            // While sockets are registered here, sleep in epoll (netpoll.rs
+            // invariants 2 and 3: claimed before the announcement).
+            let claim = w.claim_poller();
             // Announce, fence, look once more (invariant 3).
             let listed = w.is_active();
             w.sleeping().store(true, Ordering::SeqCst);

@@ -27,9 +27,9 @@
 //!    take, is not warned about; it is, as soon as something waits.
 //! 4. One warning per spawn site, for the life of the process.
 //!
-//! The same thread is the network poller's last resort (netpoll.rs
-//! invariant 3): while every worker is busy, nobody blocks in epoll, so it
-//! polls when nobody has for `netpoll::STALE`.
+//! The same thread is the network pollers' last resort (netpoll.rs
+//! invariant 1): it looks at a busy worker's poller when nobody has for
+//! `netpoll::STALE` while someone waits on a socket.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -71,10 +71,8 @@ fn run() {
     let mut warned: HashSet<(&'static str, u32, u32)> = HashSet::new();
     loop {
         std::thread::sleep(PERIOD);
-        if let Some(netpoll) = super::netpoll::started().filter(|p| p.is_stale()) {
-            netpoll.poll_now();
-        }
         let runtimes = super::runtime::all();
+        super::netpoll::poll_stale(&runtimes);
         seen.resize_with(runtimes.len(), Vec::new);
         for (r, shared) in runtimes.iter().enumerate() {
             let Some(threshold) = shared.config.held_worker_warning else { continue };

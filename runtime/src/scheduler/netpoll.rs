@@ -1,44 +1,58 @@
-//! The network poller: one epoll instance (through mio) for the process,
-//! which an idle worker blocks in instead of a futex, as Go's `findrunnable`
-//! does. What is registered here is a [`Source`] (the net layer's poll
-//! descriptor, `net/desc.rs`); a readiness event calls its `ready`, which
-//! wakes whoever waits on that socket. This module knows nothing of
-//! sockets or waiters: the net layer registers, this layer polls.
+//! The network poller: an epoll instance (through mio) per worker, which
+//! the worker blocks in instead of a futex once sockets are registered
+//! with it, as Go's `findrunnable` blocks in `netpoll`. What is registered
+//! is a [`Source`] (the net layer's poll descriptor, `net/desc.rs`); a
+//! readiness event calls its `ready`, which wakes whoever waits on that
+//! socket. This module knows nothing of sockets or waiters: the net layer
+//! registers, this layer polls.
+//!
+//! Why a poller per worker and not one per process (Go's): our goroutines
+//! never change worker, so an event is best seen by the worker its waiter
+//! is pinned to. A socket is registered, on its first wait, with the
+//! poller of the waiting goroutine's worker; that worker then finds its
+//! goroutine's readiness itself, with no hand-over to another thread.
 //!
 //! # Invariants
 //!
-//! 1. One thread polls at a time: the poll role is the lock on `role`.
-//!    Whoever holds it may block in epoll (an idle worker, `claim`) or look
-//!    without blocking (a worker about to idle, the monitor: `poll_now`).
-//!    Sockets are registered once, edge-triggered for both directions, so
-//!    no event is owed to a particular poller: whoever polls next gets it.
-//! 2. A worker that will block in epoll stores its address in `blocker`
-//!    *before* it announces that it sleeps (idle.rs invariant 3). A waker
-//!    that sees the worker asleep (`WorkerShared::unpark`) therefore also
-//!    sees it in `blocker`, and writes the mio `Waker` (an eventfd) besides
-//!    unparking its thread; a wake is never lost in epoll.
-//! 3. `waiters` counts goroutines and threads parked on a socket. Idle
-//!    workers poll only while it is non-zero (otherwise they sleep as
-//!    before, costing nothing). A waiter that parks while no sleeping
-//!    worker holds the role wakes one (`Shared::notify_idle`) after
-//!    counting itself (SeqCst, against the sleeper's announcement and
-//!    fence): the woken worker finds nothing, sleeps again, and this time
-//!    polls. With every worker busy, the monitor polls when nobody has for
-//!    `STALE` (Go's sysmon does the same).
+//! 1. One thread polls a poller at a time: its `role` lock. Its worker
+//!    holds it to block in epoll (`claim`) or to look without blocking
+//!    (`poll_now`, before it idles); the monitor holds it to look at a
+//!    poller nobody has looked at for `STALE` while someone waits (a busy
+//!    worker's, which serves waiters of other workers or threads too).
+//!    Sockets are registered once, edge-triggered, for both directions:
+//!    an event is never owed to a particular look.
+//! 2. A worker that will block in epoll sets `in_epoll` *before* it
+//!    announces that it sleeps (idle.rs invariant 3). A waker that sees it
+//!    asleep (`WorkerShared::unpark`) therefore also sees `in_epoll`, and
+//!    writes the poller's mio `Waker` (an eventfd) besides unparking the
+//!    thread: a wake is never lost in epoll.
+//! 3. A worker sleeps in epoll exactly while sockets are registered with
+//!    its poller (`registered`), so their events are seen as soon as it is
+//!    idle. A socket registered from a plain thread goes to the thread's
+//!    home worker, which is then woken to sleep again, this time in epoll.
+//!    A socket waited on by goroutines of two workers stays with the first
+//!    one's poller; the second is woken from there, as any remote wake.
 //! 4. A source is found by its token: a slab index and the slot's
-//!    generation. Deregistering frees the slot and bumps the generation, so
-//!    an event still in flight for a closed socket finds nothing (or a
-//!    stale generation) and is dropped; `ready` is called only on live
+//!    generation, one slab for the process. Deregistering frees the slot
+//!    and bumps the generation, so an event still in flight for a closed
+//!    socket finds nothing and is dropped; `ready` is called only on live
 //!    sources, outside the slab lock.
+//! 5. `WAITERS` counts goroutines and threads parked on sockets, so the
+//!    deadlock detector never calls them stuck: their peer may be another
+//!    process.
 
 use std::io;
-use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-/// What is registered with the poller: told of readiness by whoever polls.
+use super::shared::{Shared, WorkerShared};
+
+/// What is registered with a poller: told of readiness by whoever polls.
 pub(crate) trait Source: Send + Sync {
     /// The socket became readable (or reached end of stream, or an error)
     /// and/or writable (or was shut down, or an error). Must not block.
@@ -48,10 +62,11 @@ pub(crate) trait Source: Send + Sync {
 /// The waker's token: no slab index reaches it.
 const WAKER: Token = Token(usize::MAX);
 
-/// How long waiters may go without a poll before the monitor polls.
+/// How long waiters may go without a look at their poller before the
+/// monitor looks (Go's sysmon polls after 10 ms).
 pub(crate) const STALE: Duration = Duration::from_millis(10);
 
-/// Events taken per poll.
+/// Events taken per look.
 const EVENTS: usize = 256;
 
 struct Role {
@@ -61,161 +76,178 @@ struct Role {
     due: Vec<(Arc<dyn Source>, bool, bool)>,
 }
 
+/// One worker's epoll instance.
+pub(crate) struct Poller {
+    /// Invariant 1.
+    role: Mutex<Role>,
+    registry: Registry,
+    waker: Waker,
+    /// Invariant 3.
+    registered: AtomicUsize,
+    /// Invariant 2.
+    in_epoll: AtomicBool,
+    /// When someone last looked, in ms since `epoch()` (for the monitor).
+    last_poll: AtomicU64,
+}
+
 struct Slot {
     generation: u32,
     source: Option<Arc<dyn Source>>,
 }
 
-#[derive(Default)]
 struct Slab {
     slots: Vec<Slot>,
     free: Vec<u32>,
 }
 
-pub(crate) struct NetPoll {
-    /// Invariant 1.
-    role: Mutex<Role>,
-    registry: Registry,
-    waker: Waker,
-    /// Invariant 4.
-    sources: Mutex<Slab>,
-    /// Invariant 3.
-    waiters: AtomicUsize,
-    /// Invariant 2: the address of the `WorkerShared` whose worker blocks
-    /// (or is about to block) in epoll, or 0.
-    blocker: AtomicUsize,
-    /// When someone last polled, in ms since `epoch` (for the monitor).
-    last_poll: AtomicU64,
-    epoch: Instant,
+/// Invariant 4.
+static SOURCES: Mutex<Slab> = Mutex::new(Slab { slots: Vec::new(), free: Vec::new() });
+
+/// Invariant 5.
+static WAITERS: AtomicUsize = AtomicUsize::new(0);
+
+fn sources() -> MutexGuard<'static, Slab> {
+    SOURCES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-static NETPOLL: OnceLock<io::Result<NetPoll>> = OnceLock::new();
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
 
-/// The poller, created on first use (the first socket).
-pub(crate) fn get() -> io::Result<&'static NetPoll> {
-    match NETPOLL.get_or_init(NetPoll::new) {
-        Ok(p) => Ok(p),
-        Err(e) => Err(io::Error::new(e.kind(), format!("goroutines: cannot create the network poller: {e}"))),
+fn ms_now() -> u64 {
+    epoch().elapsed().as_millis() as u64
+}
+
+/// Whether a goroutine or thread waits on a socket (invariant 5).
+pub(crate) fn has_waiters() -> bool {
+    WAITERS.load(Ordering::SeqCst) != 0
+}
+
+/// A waiter is about to park on a socket (invariant 5).
+pub(crate) fn waiter_parks() {
+    WAITERS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The waiter is awake again.
+pub(crate) fn waiter_woke() {
+    WAITERS.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// A socket's registration with one worker's poller.
+pub(crate) struct Registration {
+    poller: &'static Poller,
+    token: Token,
+}
+
+/// Registers `fd` (non-blocking) for both directions, edge-triggered, with
+/// the poller of the calling goroutine's worker, or of the calling plain
+/// thread's home worker in the global runtime (invariant 3); events go to
+/// `source`.
+pub(crate) fn register(fd: RawFd, source: Arc<dyn Source>) -> io::Result<Registration> {
+    let (ws, foreign) = match super::worker::current_worker() {
+        Some(ws) => (ws, false),
+        None => {
+            let shared = super::current_or_global();
+            (shared.worker(shared.home_of_thread()), true)
+        }
+    };
+    let poller = ws.poller()?;
+    let token = {
+        let mut slab = sources();
+        let index = match slab.free.pop() {
+            Some(i) => i,
+            None => {
+                slab.slots.push(Slot { generation: 0, source: None });
+                u32::try_from(slab.slots.len() - 1).expect("fewer than 2^32 sockets")
+            }
+        };
+        let slot = &mut slab.slots[index as usize];
+        slot.source = Some(source);
+        token_of(index, slot.generation)
+    };
+    if let Err(e) = poller.registry.register(&mut SourceFd(&fd), token, Interest::READABLE | Interest::WRITABLE) {
+        free(token);
+        return Err(e);
+    }
+    poller.registered.fetch_add(1, Ordering::SeqCst);
+    if foreign {
+        // Invariant 3: it may be asleep in a futex; it sleeps again in
+        // epoll.
+        ws.unpark();
+    }
+    Ok(Registration { poller, token })
+}
+
+impl Registration {
+    /// Deregisters `fd` (invariant 4): no `ready` for it starts after this.
+    pub(crate) fn deregister(self, fd: RawFd) {
+        // The fd is about to close: an error here (it was never added, the
+        // kernel is out of memory) leaves nothing behind once it does.
+        let _ = self.poller.registry.deregister(&mut SourceFd(&fd));
+        free(self.token);
+        self.poller.registered.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// The poller, if a socket ever made one.
-pub(crate) fn started() -> Option<&'static NetPoll> {
-    NETPOLL.get().and_then(|r| r.as_ref().ok())
+fn free(token: Token) {
+    let (index, generation) = split(token);
+    let mut slab = sources();
+    if let Some(slot) = slab.slots.get_mut(index as usize) {
+        if slot.generation == generation && slot.source.take().is_some() {
+            slot.generation = slot.generation.wrapping_add(1);
+            slab.free.push(index);
+        }
+    }
 }
 
-/// Whether a goroutine or thread waits on a socket (the deadlock detector
-/// never calls that a deadlock: the peer may be another process).
-pub(crate) fn has_waiters() -> bool {
-    started().is_some_and(|p| p.waiters.load(Ordering::SeqCst) != 0)
-}
-
-/// A worker's hold on the poll role for one sleep (invariant 2); dropping
-/// it gives the role back.
+/// A worker's hold on its poller's role for one sleep (invariant 2);
+/// dropping it gives the role back.
 pub(crate) struct Claim {
-    netpoll: &'static NetPoll,
+    poller: &'static Poller,
     role: MutexGuard<'static, Role>,
 }
 
-impl NetPoll {
-    fn new() -> io::Result<NetPoll> {
+impl Poller {
+    pub(crate) fn new() -> io::Result<Poller> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         super::monitor::start_for_netpoll();
-        Ok(NetPoll {
+        Ok(Poller {
             role: Mutex::new(Role { poll, events: Events::with_capacity(EVENTS), due: Vec::new() }),
             registry,
             waker,
-            sources: Mutex::new(Slab::default()),
-            waiters: AtomicUsize::new(0),
-            blocker: AtomicUsize::new(0),
+            registered: AtomicUsize::new(0),
+            in_epoll: AtomicBool::new(false),
             last_poll: AtomicU64::new(0),
-            epoch: Instant::now(),
         })
     }
 
-    /// Registers `io` for both directions, edge-triggered; events go to
-    /// `source`. Returns the token to deregister with.
-    pub(crate) fn register(&self, io: &mut impl mio::event::Source, source: Arc<dyn Source>) -> io::Result<Token> {
-        let token = {
-            let mut slab = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-            let index = match slab.free.pop() {
-                Some(i) => i,
-                None => {
-                    slab.slots.push(Slot { generation: 0, source: None });
-                    u32::try_from(slab.slots.len() - 1).expect("fewer than 2^32 sockets")
-                }
-            };
-            let slot = &mut slab.slots[index as usize];
-            slot.source = Some(source);
-            token_of(index, slot.generation)
-        };
-        if let Err(e) = self.registry.register(io, token, Interest::READABLE | Interest::WRITABLE) {
-            self.free(token);
-            return Err(e);
-        }
-        Ok(token)
-    }
-
-    /// Deregisters `io` (invariant 4): no `ready` for it starts after this.
-    pub(crate) fn deregister(&self, io: &mut impl mio::event::Source, token: Token) {
-        // The fd is about to close: an error here (it was never added, the
-        // process is out of memory) leaves nothing behind once it does.
-        let _ = self.registry.deregister(io);
-        self.free(token);
-    }
-
-    fn free(&self, token: Token) {
-        let (index, generation) = split(token);
-        let mut slab = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = slab.slots.get_mut(index as usize) {
-            if slot.generation == generation && slot.source.take().is_some() {
-                slot.generation = slot.generation.wrapping_add(1);
-                slab.free.push(index);
-            }
-        }
-    }
-
-    /// A goroutine or thread is about to park on a socket of `shared`'s
-    /// (or, for a plain thread, the global runtime's) concern (invariant 3).
-    pub(crate) fn waiter_parks(&self, shared: &super::Shared) {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        if self.blocker.load(Ordering::SeqCst) == 0 {
-            shared.notify_idle();
-        }
-    }
-
-    /// The waiter is awake again.
-    pub(crate) fn waiter_woke(&self) {
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// For an idle worker about to announce its sleep (invariant 2): takes
-    /// the poll role if anyone waits on a socket and nobody polls.
-    pub(crate) fn claim(&'static self, worker: usize) -> Option<Claim> {
-        if self.waiters.load(Ordering::SeqCst) == 0 {
+    /// For its idle worker about to announce its sleep (invariant 2):
+    /// takes the role if sockets are registered here and nobody looks.
+    pub(crate) fn claim(&'static self) -> Option<Claim> {
+        if self.registered.load(Ordering::SeqCst) == 0 {
             return None;
         }
         let role = self.role.try_lock().ok()?;
-        self.blocker.store(worker, Ordering::SeqCst);
-        Some(Claim { netpoll: self, role })
+        self.in_epoll.store(true, Ordering::SeqCst);
+        Some(Claim { poller: self, role })
     }
 
-    /// Wakes the worker at `worker` if it blocks in epoll (invariant 2).
-    pub(crate) fn wake_blocker(&self, worker: usize) {
-        if self.blocker.load(Ordering::SeqCst) == worker {
+    /// Ends its worker's sleep in epoll, if it sleeps there (invariant 2).
+    pub(crate) fn wake(&self) {
+        if self.in_epoll.load(Ordering::SeqCst) {
             // A failed eventfd write means the counter is full: a wake is
             // pending anyway.
             let _ = self.waker.wake();
         }
     }
 
-    /// A look without blocking, if nobody polls and anyone waits (a worker
-    /// about to go idle, the monitor). Returns how many sources it told.
+    /// A look without blocking, if sockets are registered and nobody
+    /// looks. Returns how many sources it told.
     pub(crate) fn poll_now(&self) -> usize {
-        if self.waiters.load(Ordering::Relaxed) == 0 {
+        if self.registered.load(Ordering::Relaxed) == 0 {
             return 0;
         }
         match self.role.try_lock() {
@@ -224,28 +256,27 @@ impl NetPoll {
         }
     }
 
-    /// Whether nobody has polled for `STALE` while someone waits.
+    /// Whether nobody has looked for `STALE` while someone waits
+    /// (invariant 1, the monitor's look).
     pub(crate) fn is_stale(&self) -> bool {
-        self.waiters.load(Ordering::Relaxed) != 0
-            && self.ms_now().saturating_sub(self.last_poll.load(Ordering::Relaxed)) >= STALE.as_millis() as u64
-    }
-
-    fn ms_now(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        has_waiters()
+            && self.registered.load(Ordering::Relaxed) != 0
+            && !self.in_epoll.load(Ordering::Relaxed)
+            && ms_now().saturating_sub(self.last_poll.load(Ordering::Relaxed)) >= STALE.as_millis() as u64
     }
 
     fn poll(&self, role: &mut Role, timeout: Option<Duration>) -> usize {
         let Role { poll, events, due } = role;
         if let Err(e) = poll.poll(events, timeout) {
             // EINTR: a signal; anything else cannot be helped here, and
-            // the next poll will tell again.
+            // the next look will tell again.
             if e.kind() != io::ErrorKind::Interrupted {
-                eprintln!("goroutines: the network poller's epoll_wait failed: {e}");
+                eprintln!("goroutines: a network poller's epoll_wait failed: {e}");
             }
         }
-        self.last_poll.store(self.ms_now(), Ordering::Relaxed);
+        self.last_poll.store(ms_now(), Ordering::Relaxed);
         {
-            let slab = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+            let slab = sources();
             for event in events.iter() {
                 if event.token() == WAKER {
                     continue;
@@ -256,9 +287,9 @@ impl NetPoll {
                     continue;
                 }
                 if let Some(source) = &slot.source {
-                    let closed = event.is_error();
-                    let readable = event.is_readable() || event.is_read_closed() || closed;
-                    let writable = event.is_writable() || event.is_write_closed() || closed;
+                    let failed = event.is_error();
+                    let readable = event.is_readable() || event.is_read_closed() || failed;
+                    let writable = event.is_writable() || event.is_write_closed() || failed;
                     due.push((Arc::clone(source), readable, writable));
                 }
             }
@@ -273,16 +304,45 @@ impl NetPoll {
 
 impl Claim {
     /// Blocks in epoll for at most `timeout` (for ever: `None`), telling
-    /// the sources of what it saw; a `wake_blocker` ends it early.
+    /// the sources of what it saw; `Poller::wake` ends it early.
     pub(crate) fn sleep(mut self, timeout: Option<Duration>) {
-        let netpoll = self.netpoll;
-        netpoll.poll(&mut self.role, timeout);
+        let poller = self.poller;
+        poller.poll(&mut self.role, timeout);
     }
 }
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        self.netpoll.blocker.store(0, Ordering::SeqCst);
+        self.poller.in_epoll.store(false, Ordering::SeqCst);
+    }
+}
+
+impl WorkerShared {
+    /// This worker's poller, created on first use.
+    pub(crate) fn poller(&'static self) -> io::Result<&'static Poller> {
+        if let Some(p) = self.poller.get() {
+            return Ok(p);
+        }
+        let created = Poller::new()
+            .map_err(|e| io::Error::new(e.kind(), format!("goroutines: cannot create a network poller: {e}")))?;
+        // Two threads may race to create it: the loser's is dropped.
+        let _ = self.poller.set(created);
+        Ok(self.poller.get().expect("set above"))
+    }
+}
+
+/// The monitor's look (invariant 1): every poller nobody has looked at
+/// for `STALE` while someone waits.
+pub(crate) fn poll_stale(runtimes: &[&'static Shared]) {
+    if !has_waiters() {
+        return;
+    }
+    for shared in runtimes {
+        for i in 0..shared.started() {
+            if let Some(p) = shared.worker(i).poller.get().filter(|p| p.is_stale()) {
+                p.poll_now();
+            }
+        }
     }
 }
 

@@ -142,7 +142,7 @@ impl Shared {
 
     /// The calling thread's home worker: chosen on first use, round robin
     /// over the active workers, and again if it has become inactive.
-    fn home_of_thread(&self) -> usize {
+    pub(crate) fn home_of_thread(&self) -> usize {
         let me = self as *const Shared as usize;
         let active = self.active().min(self.started()).max(1);
         let (rt, i) = HOME.with(Cell::get);

@@ -105,6 +105,9 @@ pub(crate) struct WorkerShared {
     pub(crate) turnover: AtomicU32,
     /// The worker's thread, set by the thread itself when it starts.
     pub(crate) thread: OnceLock<Thread>,
+    /// Its network poller, made when a socket is first registered with it
+    /// (netpoll.rs).
+    pub(crate) poller: OnceLock<super::netpoll::Poller>,
     /// The worker is asleep or about to be (Dekker flag, idle.rs inv. 3).
     /// Read by every remote wake, written only when the worker goes to
     /// sleep or wakes: on a cache line of its own, away from `picks`,
@@ -171,14 +174,9 @@ impl WorkerShared {
         if let Some(t) = self.thread.get() {
             t.unpark();
         }
-        if let Some(netpoll) = super::netpoll::started() {
-            netpoll.wake_blocker(self.poll_token());
+        if let Some(p) = self.poller.get() {
+            p.wake();
         }
-    }
-
-    /// Who this worker is to the network poller: its address.
-    pub(crate) fn poll_token(&self) -> usize {
-        self as *const WorkerShared as usize
     }
 }
 

@@ -48,6 +48,7 @@ use crossbeam_utils::CachePadded;
 use std::time::Instant;
 
 use super::idle::{LastLook, Seeker};
+use super::netpoll::{Claim, Poller};
 use super::placement::{steal_until_done, Look, StealWatch};
 use super::shared::{Shared, WorkerShared};
 use super::stats::WorkerStats;
@@ -106,6 +107,13 @@ fn with_worker<R>(shared: &Shared, f: impl FnOnce(&Worker) -> R) -> Option<R> {
     } else {
         None
     }
+}
+
+/// The worker that runs on this thread, if one does.
+pub(crate) fn current_worker() -> Option<&'static WorkerShared> {
+    let p = WORKER.try_with(|w| w.get()).unwrap_or(ptr::null());
+    // SAFETY: as in `with_worker`.
+    unsafe { p.as_ref() }.map(|w| w.me)
 }
 
 /// The runtime whose worker runs on this thread.
@@ -225,6 +233,7 @@ pub(crate) fn start(shared: &'static Shared, index: usize) -> io::Result<()> {
         placed: Injector::new(),
         turnover: AtomicU32::new(0),
         thread: OnceLock::new(),
+        poller: OnceLock::new(),
         sleeping: CachePadded::new(AtomicBool::new(false)),
         live: CachePadded::new(AtomicIsize::new(0)),
         spawned: AtomicPtr::new(ptr::null_mut()),
@@ -633,8 +642,12 @@ impl Seeker for Worker {
         Worker::watch_remote(self)
     }
 
-    fn poll_token(&self) -> usize {
-        self.me.poll_token()
+    fn poll_now(&self) -> bool {
+        self.me.poller.get().is_some_and(|p| p.poll_now() > 0)
+    }
+
+    fn claim_poller(&self) -> Option<Claim> {
+        self.me.poller.get().and_then(Poller::claim)
     }
 
     fn last_look(&self, listed: bool) -> LastLook {
