@@ -218,7 +218,7 @@ pub mod pipeline {
 }
 pub use pipeline::{fan_out, merge, Pipeline, PipelineError};
 
-pub use goroutines_runtime::context::{CancelFn, Context, ContextError};
+pub use goroutines_runtime::context::{AfterFunc, CancelFn, Context, ContextError};
 pub use goroutines_runtime::group::Group;
 
 /// What ordinary programs use: `use goroutines::prelude::*;`.

@@ -30,6 +30,11 @@
 //!    only once every descendant of its node is cancelled, as Go's (which
 //!    holds each node's lock while it cancels the children). Holders never
 //!    park: a waiter on a worker waits at most for a walk in progress.
+//! 6. An `after_func` function is registered under its canceller's lock
+//!    while the node is live, and taken out by the cancel that sets `err`
+//!    or by `stop`, whichever takes the lock first: it runs at most once,
+//!    and never after a `stop` that returned `true`. It runs in a
+//!    goroutine of its own, after every lock is released.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -107,8 +112,13 @@ struct Canceller {
     tree: Arc<Mutex<()>>,
 }
 
+/// A function `after_func` runs when its node is cancelled.
+type AfterFn = Box<dyn FnOnce() + Send>;
+
 struct CancelState {
     err: Option<ContextError>,
+    /// `after_func`'s functions not run yet, by id (invariant 6).
+    after: HashMap<u64, AfterFn>,
     /// Dropped (closing `done`) on cancel.
     done_tx: Option<Sender<()>>,
     children: HashMap<u64, Weak<Node>>,
@@ -144,6 +154,7 @@ impl Node {
     /// a goroutine's stack.
     fn cancel(self: &Arc<Node>, err: ContextError, unlist: bool) {
         let Some(c) = &self.cancel else { return };
+        let mut after = Vec::new();
         {
             let _tree = c.tree.lock().unwrap_or_else(|e| e.into_inner());
             let mut work = vec![self.clone()];
@@ -155,6 +166,7 @@ impl Node {
                         continue;
                     }
                     st.err = Some(err);
+                    after.extend(std::mem::take(&mut st.after).into_values());
                     (std::mem::take(&mut st.children), st.done_tx.take())
                 };
                 if let Some(tx) = done_tx {
@@ -167,6 +179,10 @@ impl Node {
         }
         if unlist {
             self.unlist();
+        }
+        // Invariant 6: each in a goroutine of its own, outside every lock.
+        for f in after {
+            drop(crate::spawn(f));
         }
     }
 
@@ -257,7 +273,12 @@ impl Context {
             cancel: Some(Canceller {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 listed_in: parent_canceller.as_ref().map(Arc::downgrade),
-                state: Mutex::new(CancelState { err: None, done_tx: Some(tx), children: HashMap::new() }),
+                state: Mutex::new(CancelState {
+                    err: None,
+                    after: HashMap::new(),
+                    done_tx: Some(tx),
+                    children: HashMap::new(),
+                }),
                 done: rx,
                 timer: Mutex::new(None),
                 tree: parent_canceller
@@ -327,6 +348,44 @@ impl Context {
         self.err().is_some()
     }
 
+    /// Go's `context.AfterFunc`: runs `f` in a goroutine of its own once
+    /// this context is cancelled (at once if it is already), unless
+    /// [`AfterFunc::stop`] comes first. For a context nothing can cancel it
+    /// never runs.
+    ///
+    /// It is how a blocking call that knows nothing of contexts is made to
+    /// honour one, as in Go: a socket's deadline set to now wakes a read in
+    /// progress, a listener's `close` ends an accept loop.
+    ///
+    /// ```
+    /// use goroutines_runtime::context::Context;
+    /// use goroutines_runtime::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// let closer = listener.try_clone()?;
+    /// let _stop = ctx.after_func(move || closer.close());
+    /// cancel.cancel();
+    /// assert_eq!(listener.incoming().count(), 0, "closed by the cancel");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn after_func(&self, f: impl FnOnce() + Send + 'static) -> AfterFunc {
+        let Some(node) = self.node.canceller() else {
+            return AfterFunc { state: AfterState::Never(Default::default()) };
+        };
+        let c = node.cancel.as_ref().expect("a canceller has a cancel part");
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut st = c.lock();
+            if st.err.is_none() {
+                st.after.insert(id, Box::new(f));
+                return AfterFunc { state: AfterState::Registered(Arc::downgrade(node), id) };
+            }
+        }
+        drop(crate::spawn(f));
+        AfterFunc { state: AfterState::Started }
+    }
+
     /// When it will be cancelled on its own, if it has a deadline.
     pub fn deadline(&self) -> Option<Instant> {
         self.node.deadline
@@ -374,6 +433,40 @@ pub(crate) fn signals_registered() -> bool {
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context").field("err", &self.err()).field("deadline", &self.deadline()).finish()
+    }
+}
+
+/// What [`Context::after_func`] returns: [`stop`](AfterFunc::stop) keeps
+/// the function from running. Dropping it does not.
+#[derive(Debug)]
+pub struct AfterFunc {
+    state: AfterState,
+}
+
+#[derive(Debug)]
+enum AfterState {
+    /// Registered under this id in the node's canceller.
+    Registered(Weak<Node>, u64),
+    /// The context was cancelled already: it was started at once.
+    Started,
+    /// Nothing can cancel the context: it never runs (`true` once stopped).
+    Never(std::sync::atomic::AtomicBool),
+}
+
+impl AfterFunc {
+    /// Keeps the function from running: `true` if this call stopped it,
+    /// `false` if it was started already (the context was cancelled) or
+    /// stopped before (Go's `stop()`).
+    pub fn stop(&self) -> bool {
+        match &self.state {
+            AfterState::Registered(node, id) => node.upgrade().is_some_and(|node| {
+                let c = node.cancel.as_ref().expect("a canceller has a cancel part");
+                let removed = c.lock().after.remove(id).is_some();
+                removed
+            }),
+            AfterState::Started => false,
+            AfterState::Never(stopped) => !stopped.swap(true, Ordering::Relaxed),
+        }
     }
 }
 

@@ -172,3 +172,35 @@ fn a_racing_cancel_returns_after_the_descendants_are_cancelled() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn after_func_runs_once_on_cancel_unless_stopped() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (ctx, cancel) = Context::background().with_cancel();
+    let (done_tx, done_rx) = goroutines_runtime::chan::<()>(1);
+    let counted = ran.clone();
+    let kept = ctx.after_func(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        done_tx.send(()).unwrap();
+    });
+    let stopped = ctx.after_func(|| panic!("a stopped after_func ran"));
+    assert!(stopped.stop(), "stopped before the cancel");
+    assert!(!stopped.stop(), "a second stop stops nothing");
+    cancel.cancel();
+    done_rx.recv().unwrap();
+    assert!(!kept.stop(), "it has started");
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+
+    // On a cancelled context it starts at once.
+    let (tx, rx) = goroutines_runtime::chan::<u8>(1);
+    let late = ctx.after_func(move || tx.send(7).unwrap());
+    assert_eq!(rx.recv(), Some(7));
+    assert!(!late.stop());
+
+    // Nothing cancels the background context: it never runs.
+    let never = Context::background().after_func(|| panic!("background is never cancelled"));
+    assert!(never.stop());
+    assert!(!never.stop());
+}

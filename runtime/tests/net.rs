@@ -419,3 +419,63 @@ fn fd_exhaustion_makes_accept_fail_and_a_backing_off_loop_recovers() {
     assert!(line.starts_with(&format!("accepted={CONNS} ")), "{line}");
     assert!(!line.ends_with("emfile=0"), "accept never ran out of descriptors: {line}");
 }
+
+#[test]
+fn a_context_ends_a_blocked_read_through_after_func() {
+    use goroutines_runtime::context::Context;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (_peer, _) = listener.accept().unwrap();
+    let (ctx, cancel) = Context::background().with_cancel();
+    // Go's idiom: context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) }).
+    let waker = s.try_clone().unwrap();
+    let _stop = ctx.after_func(move || waker.set_read_deadline(Some(Instant::now())).unwrap());
+    let reader = spawn(move || (&s).read(&mut [0u8; 8]).unwrap_err().kind());
+    goroutines_runtime::time::sleep(Duration::from_millis(30));
+    cancel.cancel();
+    assert_eq!(reader.join().unwrap(), io::ErrorKind::TimedOut);
+}
+
+#[test]
+fn a_write_times_out_when_the_peer_stops_reading_and_the_worker_runs_others() {
+    let rt = Builder::new().max_procs(1).build().unwrap();
+    rt.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (_peer, _) = listener.accept().unwrap();
+        let (tick_tx, tick_rx) = chan::<u32>(0);
+        spawn(move || {
+            for i in 0..3 {
+                goroutines_runtime::time::sleep(Duration::from_millis(10));
+                tick_tx.send(i).unwrap();
+            }
+        });
+        let writer = spawn(move || {
+            s.set_write_timeout(Some(Duration::from_millis(150))).unwrap();
+            let chunk = vec![1u8; 64 * 1024];
+            let mut written = 0usize;
+            loop {
+                match (&s).write(&chunk) {
+                    Ok(n) => written += n,
+                    Err(e) => return (e.kind(), written),
+                }
+            }
+        });
+        assert_eq!(tick_rx.iter().count(), 3, "the other goroutine ran meanwhile");
+        let (kind, written) = writer.join().unwrap();
+        assert_eq!(kind, io::ErrorKind::TimedOut);
+        assert!(written > 0, "the kernel buffers took some first");
+    });
+}
+
+#[test]
+fn a_plain_thread_read_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (_peer, _) = listener.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let start = Instant::now();
+    let err = (&s).read(&mut [0u8; 8]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    assert!(start.elapsed() >= Duration::from_millis(50) && start.elapsed() < HANG);
+}
