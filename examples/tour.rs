@@ -229,7 +229,7 @@ fn main() {
     wg.wait();
     println!("8 goroutines x 1000 increments: {}", *counter.lock());
 
-    stop(16, "every pattern of the Go goroutines tutorial, one example each, in order");
+    stop(16, "every pattern of the Go goroutines tutorial, one example each, in order; then the network");
     for (example, shows) in [
         ("starting_goroutines", "go f(x)"),
         ("anonymous_goroutines", "go func(x) {...}(x)"),
@@ -251,6 +251,9 @@ fn main() {
         ("main_exits", "main returning before its goroutines"),
         ("goroutine_count", "runtime.NumGoroutine"),
         ("debugging", "the dump, the debug page, the deadlock message"),
+        ("echo_server", "net: a goroutine per connection, deadlines, shutdown"),
+        ("http_hello", "net: HTTP/1.1 keep-alive over httparse, Ctrl-C shutdown"),
+        ("fetch_all", "net: a client fan-out with Group, per-request deadlines"),
     ] {
         println!("  cargo run --release --example {example:<22} # {shows}");
     }
