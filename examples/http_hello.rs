@@ -107,8 +107,9 @@ fn handle(conn: TcpStream, ctx: &Context) -> io::Result<()> {
 }
 
 /// Accepts until `ctx` is cancelled, then waits up to `DRAIN` for the
-/// connections in flight. Returns how many it served.
-fn serve(listener: TcpListener, ctx: Context) -> usize {
+/// connections in flight. Returns how many it served. (Public, as `load`
+/// is: the benchmarks measure this very server, `benches/runtime`.)
+pub fn serve(listener: TcpListener, ctx: Context) -> usize {
     let closer = listener.try_clone().expect("a clone shares the listener");
     let _stop_accepting = ctx.after_func(move || closer.close());
     let in_flight = WaitGroup::new();
@@ -145,7 +146,7 @@ fn serve(listener: TcpListener, ctx: Context) -> usize {
 }
 
 /// `clients` goroutines send `requests` keep-alive GETs in all.
-fn load(addr: std::net::SocketAddr, clients: usize, requests: usize) -> Duration {
+pub fn load(addr: std::net::SocketAddr, clients: usize, requests: usize) -> Duration {
     let start = Instant::now();
     let wg = WaitGroup::new();
     for _ in 0..clients {

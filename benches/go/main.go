@@ -110,6 +110,11 @@ func main() {
 	case "echo_10", "echo_200", "echo_1000":
 		clients, _ := strconv.Atoi(strings.TrimPrefix(*scenario, "echo_"))
 		once = timed("echo_ns", func(n int) time.Duration { return echo(clients, n) }, setup(2, 200_000))
+	case "http_server":
+		// http_hello's server; benches/runtime's load generator measures it.
+		setup(2, 0)
+		httpServer()
+		return
 	case "idle_10k":
 		if *serve {
 			fmt.Fprintln(os.Stderr, "idle_10k: no -serve (each measured run is a fresh process)")

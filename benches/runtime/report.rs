@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::rounds::Outcome;
 use crate::scenario::{
-    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, ECHO_10, ECHO_1000, ECHO_200, IDLE, MAP_WORKERS, MPMC, MUTEX,
-    PARALLEL, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC, TICKER,
-    WORKER_POOL, YIELD_SWITCH,
+    fixed, metric, Impl, Scenario, CONTEXT_CANCEL, DUMP, ECHO_10, ECHO_1000, ECHO_200, HTTP, IDLE, MAP_WORKERS, MPMC,
+    MUTEX, PARALLEL, PARK, PING_PONG, PIPELINE3, PIPELINE_MACRO, RATE_LIMITER, SELECT4, SLEEP, SPAWN_WAIT, SPSC,
+    TICKER, WORKER_POOL, YIELD_SWITCH,
 };
 
 /// Every child's outcome, by scenario and implementation, and why an
@@ -164,7 +164,7 @@ const fn row(scenario: &'static str, metric: &'static str, label: &'static str, 
     Row { scenario, metric, label, unit, compare: true }
 }
 
-const ROWS: [Row; 43] = [
+const ROWS: [Row; 44] = [
     row(SPAWN_WAIT, metric::SPAWN_WAIT_NS, "spawn_wait: 1M spawn + wait", Unit::Ms),
     row(PARK, metric::PARK_SPAWN_NS, "park_20k: spawn until all started", Unit::Ms),
     row(PARK, metric::PARK_RSS_PER_G, "park_20k: RSS per parked goroutine", Unit::Bytes),
@@ -213,6 +213,12 @@ const ROWS: [Row; 43] = [
     row(IDLE, metric::IDLE_RSS_PER_CONN, "idle_10k: server RSS per idle connection", Unit::Bytes),
     row(IDLE, metric::IDLE_THREADS, "idle_10k: OS threads with 10k connections", Unit::Count),
     row(IDLE, metric::IDLE_SETUP_NS, "idle_10k: bind until 10k readers parked", Unit::Ms),
+    row(
+        HTTP,
+        metric::HTTP_NS,
+        "http_hello: 256 keep-alive connections, per request (1e9 / it: requests/s)",
+        Unit::NsPerN,
+    ),
 ];
 
 /// A target on our figures of one row.

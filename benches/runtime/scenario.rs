@@ -122,6 +122,7 @@ pub const ECHO_10: &str = "echo_10";
 pub const ECHO_200: &str = "echo_200";
 pub const ECHO_1000: &str = "echo_1000";
 pub const IDLE: &str = "idle_10k";
+pub const HTTP: &str = "http_hello";
 
 /// The scenarios' fixed figures, the same in every implementation.
 pub mod fixed {
@@ -164,6 +165,9 @@ pub mod fixed {
     pub const ALLOW_CALLS: u64 = 10_000_000;
     /// [`work`](super::work) rounds per parallel_8 goroutine: about 50 ms.
     pub const PARALLEL_ROUNDS: u32 = 45_000_000;
+    /// http_hello's keep-alive connections (its load generator's
+    /// goroutines).
+    pub const HTTP_CONNS: usize = 256;
     /// The echo scenarios' request (and response) size, in bytes.
     pub const ECHO_MSG: usize = 64;
     /// The file-descriptor limit the network scenarios raise theirs to
@@ -217,6 +221,9 @@ const LOCKS: &[Impl] = &[Impl::Ours, Impl::ParkingLot, Impl::Go];
 const RATE: &[Impl] = &[Impl::Ours];
 /// Network I/O: a goroutine (task, thread) per connection on loopback.
 const NET: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Threads, Impl::Go];
+/// An HTTP server: ours (examples/http_hello.rs) and Go's net/http, under
+/// one load generator.
+const HTTP_SERVERS: &[Impl] = &[Impl::Ours, Impl::Go];
 /// 10,000 idle connections are not a job for 10,000 OS threads.
 const NET_NO_THREADS: &[Impl] = &[Impl::Ours, Impl::Tokio, Impl::Go];
 /// The goroutine dump, ours only: Go's (`runtime.Stack(buf, true)`) prints
@@ -226,7 +233,7 @@ const DUMP_ONLY: &[Impl] = &[Impl::Ours];
 /// One long-lived process per implementation, one warm-up run.
 const SHARED: Processes = Processes::Shared { warmup: 1 };
 
-pub static SCENARIOS: [Scenario; 22] = [
+pub static SCENARIOS: [Scenario; 23] = [
     Scenario {
         name: SPAWN_WAIT,
         n: 1_000_000,
@@ -451,6 +458,16 @@ pub static SCENARIOS: [Scenario; 22] = [
         impls: NET_NO_THREADS,
         crossbeam_n: None,
     },
+    Scenario {
+        name: HTTP,
+        n: 200_000,
+        procs: 2,
+        runs: 10,
+        processes: Processes::FreshPerRun,
+        timeout: Duration::from_secs(120),
+        impls: HTTP_SERVERS,
+        crossbeam_n: None,
+    },
 ];
 
 impl Scenario {
@@ -548,4 +565,8 @@ pub mod metric {
     pub const IDLE_THREADS: &str = "idle_threads";
     /// idle_10k: listener bound until every reader is parked.
     pub const IDLE_SETUP_NS: &str = "idle_setup_ns";
+    /// http_hello: the load generator's n keep-alive GETs over
+    /// `fixed::HTTP_CONNS` connections, first connect until the last
+    /// response (the server is another process).
+    pub const HTTP_NS: &str = "http_ns";
 }

@@ -9,15 +9,15 @@ use std::sync::mpsc;
 use goroutines::Runtime;
 
 use crate::scenario::{
-    CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, IDLE, MPMC, MUTEX, PARALLEL, PARK, PING_PONG, PIPELINE3, SELECT4,
-    SLEEP, SPAWN_WAIT, SPSC, WORKER_POOL,
+    CONTEXT_CANCEL, ECHO_10, ECHO_1000, ECHO_200, HTTP, IDLE, MPMC, MUTEX, PARALLEL, PARK, PING_PONG, PIPELINE3,
+    SELECT4, SLEEP, SPAWN_WAIT, SPSC, WORKER_POOL,
 };
 
 /// The scenarios whose body ours runs in [`Shape::run`], so in any shape
 /// (`--shape`). The others' bodies need a goroutine (`yield_switch`'s
 /// runtime of one worker, the dump's list, the `pipeline!` comparisons
 /// measured side by side) or have no target in the fresh mode yet.
-pub const SHAPED: [&str; 16] = [
+pub const SHAPED: [&str; 17] = [
     SPAWN_WAIT,
     PARK,
     PING_PONG,
@@ -34,6 +34,7 @@ pub const SHAPED: [&str; 16] = [
     ECHO_200,
     ECHO_1000,
     IDLE,
+    HTTP,
 ];
 
 /// Where the measuring code of a scenario runs. The global runtime must be
