@@ -32,9 +32,10 @@
 //!    park: a waiter on a worker waits at most for a walk in progress.
 //! 6. An `after_func` function is registered under its canceller's lock
 //!    while the node is live, and taken out by the cancel that sets `err`
-//!    or by `stop`, whichever takes the lock first: it runs at most once,
-//!    and never after a `stop` that returned `true`. It runs in a
-//!    goroutine of its own, after every lock is released.
+//!    or by `stop` (or the handle's drop), whichever takes the lock first:
+//!    it runs at most once, and never after a `stop` that returned `true`.
+//!    It runs in a goroutine of its own, and a stopped one is dropped,
+//!    after every lock is released.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -349,9 +350,10 @@ impl Context {
     }
 
     /// Go's `context.AfterFunc`: runs `f` in a goroutine of its own once
-    /// this context is cancelled (at once if it is already), unless
-    /// [`AfterFunc::stop`] comes first. For a context nothing can cancel it
-    /// never runs.
+    /// this context is cancelled (at once if it is already), unless the
+    /// returned [`AfterFunc`] is stopped or dropped first (Rust's form of
+    /// Go's `defer stop()`; `detach` keeps it). For a context nothing can
+    /// cancel it never runs.
     ///
     /// It is how a blocking call that knows nothing of contexts is made to
     /// honour one, as in Go: a socket's deadline set to now wakes a read in
@@ -436,9 +438,12 @@ impl fmt::Debug for Context {
     }
 }
 
-/// What [`Context::after_func`] returns: [`stop`](AfterFunc::stop) keeps
-/// the function from running. Dropping it does not.
+/// What [`Context::after_func`] returns. [`stop`](AfterFunc::stop), or
+/// dropping it, keeps the function from running (and drops what it owns:
+/// a socket clone it would have closed closes with it);
+/// [`detach`](AfterFunc::detach) leaves it to run when the context ends.
 #[derive(Debug)]
+#[must_use = "dropping an AfterFunc stops it at once; keep it while it should run, or detach() it"]
 pub struct AfterFunc {
     state: AfterState,
 }
@@ -461,12 +466,28 @@ impl AfterFunc {
         match &self.state {
             AfterState::Registered(node, id) => node.upgrade().is_some_and(|node| {
                 let c = node.cancel.as_ref().expect("a canceller has a cancel part");
-                let removed = c.lock().after.remove(id).is_some();
+                let f = c.lock().after.remove(id);
+                // Dropped outside the lock: what it owns may cancel a
+                // context in this tree when it goes (a `CancelFn`).
+                let removed = f.is_some();
+                drop(f);
                 removed
             }),
             AfterState::Started => false,
             AfterState::Never(stopped) => !stopped.swap(true, Ordering::Relaxed),
         }
+    }
+
+    /// Lets the function run when the context ends, with no handle left to
+    /// stop it (Go's, when its `stop` is never called).
+    pub fn detach(mut self) {
+        self.state = AfterState::Started;
+    }
+}
+
+impl Drop for AfterFunc {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -204,3 +204,21 @@ fn after_func_runs_once_on_cancel_unless_stopped() {
     assert!(never.stop());
     assert!(!never.stop());
 }
+
+#[test]
+fn dropping_an_after_func_stops_it_and_what_it_owns_may_cancel_a_context() {
+    let (ctx, cancel) = Context::background().with_cancel();
+    let (child, child_cancel) = ctx.with_cancel();
+    // It owns a CancelFn of a child of the same tree: stopping it drops
+    // that, which cancels the child; no lock of the tree may be held then.
+    let f = ctx.after_func(move || drop(child_cancel));
+    assert!(f.stop());
+    assert_eq!(child.err(), Some(ContextError::Canceled));
+    // Dropped: stopped, as Go's `defer stop()`.
+    drop(ctx.after_func(|| panic!("a dropped after_func ran")));
+    // Detached: it runs.
+    let (tx, rx) = goroutines_runtime::chan::<()>(1);
+    ctx.after_func(move || tx.send(()).unwrap()).detach();
+    cancel.cancel();
+    assert_eq!(rx.recv(), Some(()));
+}

@@ -146,9 +146,57 @@ fn closing_a_listener_stops_accept_and_incoming() {
     let closer = listener.try_clone().unwrap();
     let acceptor = spawn(move || listener.incoming().count());
     goroutines_runtime::time::sleep(Duration::from_millis(50));
+    let addr = closer.local_addr().unwrap();
     closer.close();
     assert_eq!(acceptor.join().unwrap(), 0);
     assert_eq!(closer.accept().unwrap_err().kind(), io::ErrorKind::NotConnected);
+    // As when Go closes its listener: new connections are refused.
+    let refused = spawn(move || TcpStream::connect(addr).unwrap_err().kind());
+    assert_eq!(refused.join().unwrap(), io::ErrorKind::ConnectionRefused);
+}
+
+/// Two goroutines accept on one listener; two connections arrive in one
+/// readiness edge. Both are taken: every waiter woken by an edge retries
+/// (desc.rs invariant 2).
+#[test]
+fn two_acceptors_on_one_listener_both_take_a_connection() {
+    let rt = Builder::new().max_procs(2).build().unwrap();
+    rt.block_on(|| {
+        for _ in 0..50 {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (got_tx, got_rx) = chan::<()>(2);
+            let acceptors: Vec<_> = (0..2)
+                .map(|_| {
+                    let (l, got) = (listener.clone(), got_tx.clone());
+                    spawn(move || {
+                        let (_c, _) = l.accept().unwrap();
+                        got.send(()).unwrap();
+                    })
+                })
+                .collect();
+            goroutines_runtime::time::sleep(Duration::from_millis(2));
+            let clients: Vec<_> = (0..2).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+            got_rx.recv().unwrap();
+            got_rx.recv().unwrap();
+            for a in acceptors {
+                a.join().unwrap();
+            }
+            drop(clients);
+        }
+    });
+}
+
+#[test]
+fn a_timeout_past_the_clock_is_no_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = TcpStream::connect_timeout(&addr, Duration::MAX).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    s.set_read_timeout(Some(Duration::MAX)).unwrap();
+    peer.write_all(b"x").unwrap();
+    let mut b = [0u8; 1];
+    assert_eq!((&s).read(&mut b).unwrap(), 1);
 }
 
 #[test]

@@ -4,30 +4,33 @@
 //!
 //! # Invariants
 //!
-//! 1. An operation first tries the system call; only `WouldBlock` makes it
-//!    wait. The socket is registered edge-triggered, so readiness is
-//!    reported once per edge: the poller sets the direction's `ready` token
-//!    and wakes every waiter, under the direction's lock.
-//! 2. A waiter, under the same lock, consumes `ready` (and retries the
-//!    call) or adds itself to `waiters`, then parks. An edge between its
-//!    failed call and its registration leaves `ready` set, so it retries at
-//!    once instead of sleeping through the edge; a `ready` left over from an
-//!    edge whose data was already read costs one failed retry, never a lost
-//!    wake-up.
+//! 1. An operation reads its direction's edge count, then tries the system
+//!    call; only `WouldBlock` makes it wait. The socket is registered
+//!    edge-triggered, so readiness is reported once per edge: the poller
+//!    bumps the count and wakes every waiter, under the direction's lock.
+//! 2. A waiter, under the same lock, compares the count with the one its
+//!    failed call saw: changed, it retries the call at once (an edge came
+//!    between the call and the wait); unchanged, it adds itself to
+//!    `waiters` and parks. Every waiter woken by an edge retries, so two
+//!    goroutines accepting on one listener (or reading one UDP socket)
+//!    both look, and a second connection that came in the same edge is
+//!    not left waiting for the next one (a flag the first waiter consumed
+//!    would leave it so).
 //! 3. A waiter wakes for readiness, for its deadline (a timer wakes it),
 //!    for a deadline change or a `close` (`kick`), or spuriously. Each time
 //!    it takes itself out of `waiters` and looks again under the lock:
-//!    `closed` first, then `ready`, then the deadline. So a deadline set
+//!    `closed` first, then the edge count, then the deadline. So a deadline set
 //!    while it waits, or a close through another handle, applies to the
 //!    operation already blocked, as Go's `SetDeadline` does.
 //! 4. A deadline is absolute: the earlier of the direction's deadline (Go's
 //!    `SetReadDeadline`) and the operation's start plus its timeout (std's
 //!    `set_read_timeout`). A deadline in the past fails the operation with
 //!    `TimedOut` without a system call only once it would wait.
-//! 5. A socket is registered with a poller on its first wait, before the
-//!    waiter looks at `ready` (so the edge-triggered add's own look is not
-//!    missed), and while parked a waiter is counted in netpoll's
-//!    `WAITERS`, so the deadlock detector never calls it stuck.
+//! 5. A socket is registered with a poller before its first operation
+//!    reads the edge count (the edge-triggered add reports readiness that
+//!    is already there as an edge, so it is not missed). While parked, a
+//!    waiter is counted in netpoll's `WAITERS`, so the deadlock detector
+//!    never calls it stuck.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -52,8 +55,8 @@ pub(crate) enum Dir {
 
 #[derive(Default)]
 struct Half {
-    /// Invariant 1.
-    ready: bool,
+    /// Readiness edges seen (invariant 1).
+    edges: u64,
     /// Invariant 2: each with the id it removes itself by.
     waiters: Vec<(u64, Waiter)>,
     /// Invariant 4: Go's deadline and std's timeout.
@@ -96,7 +99,7 @@ impl Source for PollDesc {
             for (dir, is) in [(Dir::Read, readable), (Dir::Write, writable)] {
                 if is {
                     let half = s.half(dir);
-                    half.ready = true;
+                    half.edges = half.edges.wrapping_add(1);
                     woken.extend(half.waiters.drain(..).map(|(_, w)| w));
                 }
             }
@@ -110,12 +113,20 @@ impl PollDesc {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits until `dir` may be ready again (invariants 2 to 5); `started`
-    /// is when the operation began, read from the clock only if it has a
-    /// timeout (clock reads showed in the echo benchmark's profile).
+    /// The edge count of `dir`, read before an operation's system call
+    /// (invariant 1).
+    pub(crate) fn edges(&self, dir: Dir) -> u64 {
+        self.lock().half(dir).edges
+    }
+
+    /// Waits until `dir` has had an edge since `seen` (invariants 2 to 5);
+    /// `started` is when the operation began, read from the clock only if
+    /// it has a timeout (clock reads showed in the echo benchmark's
+    /// profile).
     pub(crate) fn wait(
         &self,
         dir: Dir,
+        seen: u64,
         started: &mut Option<Instant>,
         site: &'static Location<'static>,
     ) -> io::Result<()> {
@@ -128,10 +139,12 @@ impl PollDesc {
                 let id = s.next_id;
                 s.next_id += 1;
                 let half = s.half(dir);
-                if std::mem::take(&mut half.ready) {
+                if half.edges != seen {
                     return Ok(());
                 }
-                let timeout = half.timeout.map(|t| *started.get_or_insert_with(Instant::now) + t);
+                // A timeout past the clock's range is none (std accepts
+                // `Duration::MAX`).
+                let timeout = half.timeout.and_then(|t| started.get_or_insert_with(Instant::now).checked_add(t));
                 let deadline = match (half.deadline, timeout) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -213,37 +226,41 @@ fn timed_out(dir: Dir) -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, format!("{what} deadline exceeded"))
 }
 
-/// A mio socket with its descriptor, registered with a worker's poller on
-/// its first wait (netpoll.rs invariant 3: the waiter's worker).
+/// A mio socket with its descriptor, registered with a worker's poller by
+/// its first operation (netpoll.rs invariant 3: the caller's worker).
 pub(crate) struct Registered<S: mio::event::Source + AsRawFd> {
     io: Option<S>,
     pub(crate) desc: Arc<PollDesc>,
     registration: OnceLock<Registration>,
+    /// Serialises the first registration.
+    registering: Mutex<()>,
 }
 
 impl<S: mio::event::Source + AsRawFd> Registered<S> {
     /// Wraps `io` (already non-blocking).
     pub(crate) fn new(io: S) -> io::Result<Registered<S>> {
-        Ok(Registered { io: Some(io), desc: Arc::new(PollDesc::default()), registration: OnceLock::new() })
+        Ok(Registered {
+            io: Some(io),
+            desc: Arc::new(PollDesc::default()),
+            registration: OnceLock::new(),
+            registering: Mutex::new(()),
+        })
     }
 
     pub(crate) fn io(&self) -> &S {
         self.io.as_ref().expect("a registered socket has its io until dropped")
     }
 
-    /// Registers with the poller of the calling goroutine's worker, once.
-    /// Registering reports readiness that is already there (an
-    /// edge-triggered add looks once), so a first wait misses nothing.
+    /// Registers with the poller of the calling goroutine's worker, once
+    /// (invariant 5).
     fn register(&self) -> io::Result<()> {
-        if self.registration.get().is_some() {
-            return Ok(());
-        }
-        // Two first waits (a reader and a writer) may race: the loser's
-        // registration is undone.
-        let fd = self.io().as_raw_fd();
-        let r = netpoll::register(fd, self.desc.clone())?;
-        if let Err(r) = self.registration.set(r) {
-            r.deregister(fd);
+        // Two first operations (a reader and a writer, two threads) may
+        // race: one registers, the other waits for it (a second add of the
+        // fd to one epoll would fail with EEXIST).
+        let _first = self.registering.lock().unwrap_or_else(|e| e.into_inner());
+        if self.registration.get().is_none() {
+            let r = netpoll::register(self.io().as_raw_fd(), self.desc.clone())?;
+            let _ = self.registration.set(r);
         }
         Ok(())
     }
@@ -259,10 +276,15 @@ impl<S: mio::event::Source + AsRawFd> Registered<S> {
             if self.desc.is_closed() {
                 return Err(closed());
             }
+            // Registered before the edge count is read: the add reports
+            // readiness already there as an edge (invariant 5).
+            if self.registration.get().is_none() {
+                self.register()?;
+            }
+            let seen = self.desc.edges(dir);
             match f(self.io()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.register()?;
-                    self.desc.wait(dir, &mut started, site)?;
+                    self.desc.wait(dir, seen, &mut started, site)?;
                 }
                 r => {
                     crate::goroutine::current::spend_budget();

@@ -1,5 +1,5 @@
-//! The one OS call of the net layer that mio does not make for us: a
-//! listen backlog as large as the system allows. mio (as std) listens
+//! The OS calls of the net layer that mio does not make for us: a listen
+//! backlog as large as the system allows, and a listener's stop. mio (as std) listens
 //! with a backlog of 128 (1024 in some versions); a burst of connections
 //! beyond it has its SYNs dropped and retried a second later. Go listens
 //! with the system's maximum (`net.core.somaxconn`), and so do we.
@@ -31,4 +31,15 @@ pub(crate) fn raise_backlog(fd: BorrowedFd<'_>) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// Stops a listening socket (Go's `Listener.Close`, short of closing the
+/// fd, which other clones still hold): on Linux `shutdown(SHUT_RD)` takes
+/// it out of the listening state, so pending connections are reset and new
+/// ones refused, as they are when Go closes its listener.
+pub(crate) fn stop_listening(fd: BorrowedFd<'_>) {
+    // SAFETY: `fd` is a live socket borrowed for the call; `shutdown`
+    // takes no pointers. An error (not a socket, not listening) leaves it
+    // as it was, and the caller has already marked it closed.
+    unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RD) };
 }

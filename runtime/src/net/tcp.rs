@@ -108,11 +108,13 @@ impl TcpListener {
     }
 
     /// Stops the listener for every clone: a goroutine blocked in
-    /// `accept` wakes with an error, and `incoming` ends. The socket
-    /// itself closes when the last clone is dropped. This is the first
+    /// `accept` wakes with an error, `incoming` ends, and the kernel
+    /// refuses new connections (pending ones are reset), as when Go closes
+    /// its listener. The fd itself closes when the last clone is dropped. This is the first
     /// step of a graceful shutdown (see the module docs).
     pub fn close(&self) {
         self.inner.desc.close();
+        super::sys::stop_listening(std::os::fd::AsFd::as_fd(self.inner.io()));
     }
 
     /// The local address it listens on.

@@ -62,6 +62,7 @@ impl UnixListener {
     /// Stops the listener for every clone (see `TcpListener::close`).
     pub fn close(&self) {
         self.inner.desc.close();
+        super::sys::stop_listening(std::os::fd::AsFd::as_fd(self.inner.io()));
     }
 
     /// The address it listens on.
@@ -111,9 +112,19 @@ impl UnixStream {
     /// Connects to the socket at `path`.
     #[track_caller]
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        let s = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
-        // A full backlog makes the non-blocking connect wait for
-        // writability, as TCP's does.
+        // A full backlog fails a non-blocking connect with EAGAIN, and the
+        // socket cannot wait for room: try again, backing off, where std's
+        // blocking connect would wait.
+        let mut backoff = std::time::Duration::from_micros(100);
+        let s = loop {
+            match mio::net::UnixStream::connect(path.as_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    crate::time::sleep(backoff);
+                    backoff = (backoff * 2).min(std::time::Duration::from_millis(100));
+                }
+                r => break Self::from_mio(r?)?,
+            }
+        };
         s.inner.run(Dir::Write, |io| match io.take_error()? {
             Some(e) => Err(e),
             None => match io.peer_addr() {

@@ -15,8 +15,9 @@
 //! # Invariants
 //!
 //! 1. One thread polls a poller at a time: its `role` lock. Its worker
-//!    holds it to block in epoll (`claim`) or to look without blocking
-//!    (`poll_now`, before it idles); the monitor holds it to look at a
+//!    holds it to block in epoll (`claim`, which waits for the lock) or to
+//!    look without blocking (`poll_now`, before it idles and while it
+//!    watches for work); the monitor holds it, briefly, to look at a
 //!    poller nobody has looked at for `STALE` while someone waits (a busy
 //!    worker's, which serves waiters of other workers or threads too).
 //!    Sockets are registered once, edge-triggered, for both directions:
@@ -225,12 +226,14 @@ impl Poller {
     }
 
     /// For its idle worker about to announce its sleep (invariant 2):
-    /// takes the role if sockets are registered here and nobody looks.
+    /// takes the role if sockets are registered here. It waits for a look
+    /// of the monitor's in progress (a non-blocking one) rather than sleep
+    /// in a futex, where it would see its sockets only when woken.
     pub(crate) fn claim(&'static self) -> Option<Claim> {
         if self.registered.load(Ordering::SeqCst) == 0 {
             return None;
         }
-        let role = self.role.try_lock().ok()?;
+        let role = self.role.lock().unwrap_or_else(|e| e.into_inner());
         self.in_epoll.store(true, Ordering::SeqCst);
         Some(Claim { poller: self, role })
     }
