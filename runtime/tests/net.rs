@@ -527,3 +527,54 @@ fn a_plain_thread_read_times_out() {
     assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     assert!(start.elapsed() >= Duration::from_millis(50) && start.elapsed() < HANG);
 }
+
+/// Reads shorter than the read-ahead take from bytes read ahead, in order;
+/// `peek` sees them; `into_std` refuses to drop them; after a short read,
+/// an end of stream or a reset still ends the next read at once.
+#[test]
+fn bytes_read_ahead_are_handed_out_in_order_and_never_lost() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"abcdef").unwrap();
+    let mut two = [0u8; 2];
+    (&s).read_exact(&mut two).unwrap();
+    assert_eq!(&two, b"ab");
+    let mut peeked = [0u8; 8];
+    let n = s.peek(&mut peeked).unwrap();
+    assert_eq!(&peeked[..n], b"cdef", "peek sees the bytes read ahead");
+    let clone = s.try_clone().unwrap();
+    drop(clone);
+    let err = s.clone().into_std().unwrap_err();
+    assert!(err.to_string().contains("read ahead"), "{err}");
+    let mut rest = [0u8; 4];
+    (&s).read_exact(&mut rest).unwrap();
+    assert_eq!(&rest, b"cdef");
+
+    // A short read, then the peer resets: the next read fails at once.
+    peer.write_all(b"xy").unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!((&s).read(&mut buf).unwrap(), 2);
+    let std_peer = peer.into_std().unwrap();
+    socket_linger_zero(&std_peer);
+    drop(std_peer);
+    let reader = spawn(move || (&s).read(&mut [0u8; 16]).map_err(|e| e.kind()));
+    assert_eq!(reader.join().unwrap(), Err(io::ErrorKind::ConnectionReset));
+}
+
+/// Makes a close send a reset (SO_LINGER with a zero timeout).
+fn socket_linger_zero(s: &std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: sets an option on a live socket from a local of the right size.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+}

@@ -82,12 +82,14 @@ macro_rules! stream_io {
         impl std::io::Read for &$ty {
             #[track_caller]
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                self.inner.run(super::desc::Dir::Read, |mut io| std::io::Read::read(&mut io, buf))
+                self.inner.read_stream(buf, |mut io, b| std::io::Read::read(&mut io, b))
             }
 
             #[track_caller]
             fn read_vectored(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
-                self.inner.run(super::desc::Dir::Read, |mut io| std::io::Read::read_vectored(&mut io, bufs))
+                // Into the first buffer that is not empty, as std's default.
+                let buf = bufs.iter_mut().find(|b| !b.is_empty()).map_or(&mut [][..], |b| &mut **b);
+                self.inner.read_stream(buf, |mut io, b| std::io::Read::read(&mut io, b))
             }
         }
 

@@ -39,6 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::read_ahead::ReadAhead;
 use crate::goroutine::status::{will_wait, WaitReason};
 use crate::scheduler::netpoll::{self, Registration, Source};
 use crate::time::timer;
@@ -89,10 +90,17 @@ pub(crate) struct PollDesc {
     /// `state.closed`, readable without the lock by every operation's
     /// first check (set under the lock, never cleared).
     closed: AtomicBool,
+    /// The poller reported end of stream or an error on the read side
+    /// (never cleared): a read returns at once, so it is never skipped
+    /// (read_ahead.rs invariant 1).
+    hung_up: AtomicBool,
 }
 
 impl Source for PollDesc {
-    fn ready(&self, readable: bool, writable: bool) {
+    fn ready(&self, readable: bool, writable: bool, hung_up: bool) {
+        if hung_up {
+            self.hung_up.store(true, Ordering::Release);
+        }
         let mut woken = Vec::new();
         {
             let mut s = self.lock();
@@ -210,6 +218,10 @@ impl PollDesc {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
+
+    pub(crate) fn is_hung_up(&self) -> bool {
+        self.hung_up.load(Ordering::Acquire)
+    }
 }
 
 /// What an operation on a closed socket returns: Go's "use of closed
@@ -234,6 +246,8 @@ pub(crate) struct Registered<S: mio::event::Source + AsRawFd> {
     registration: OnceLock<Registration>,
     /// Serialises the first registration.
     registering: Mutex<()>,
+    /// A stream's read side (read_ahead.rs); unused by listeners and UDP.
+    pub(crate) read_ahead: Mutex<ReadAhead>,
 }
 
 impl<S: mio::event::Source + AsRawFd> Registered<S> {
@@ -244,6 +258,7 @@ impl<S: mio::event::Source + AsRawFd> Registered<S> {
             desc: Arc::new(PollDesc::default()),
             registration: OnceLock::new(),
             registering: Mutex::new(()),
+            read_ahead: Mutex::new(ReadAhead::default()),
         })
     }
 
@@ -253,7 +268,13 @@ impl<S: mio::event::Source + AsRawFd> Registered<S> {
 
     /// Registers with the poller of the calling goroutine's worker, once
     /// (invariant 5).
-    fn register(&self) -> io::Result<()> {
+    ///
+    /// Called before the edge count is read: the add reports readiness
+    /// already there as an edge.
+    pub(crate) fn ensure_registered(&self) -> io::Result<()> {
+        if self.registration.get().is_some() {
+            return Ok(());
+        }
         // Two first operations (a reader and a writer, two threads) may
         // race: one registers, the other waits for it (a second add of the
         // fd to one epoll would fail with EEXIST).
@@ -276,11 +297,7 @@ impl<S: mio::event::Source + AsRawFd> Registered<S> {
             if self.desc.is_closed() {
                 return Err(closed());
             }
-            // Registered before the edge count is read: the add reports
-            // readiness already there as an edge (invariant 5).
-            if self.registration.get().is_none() {
-                self.register()?;
-            }
+            self.ensure_registered()?;
             let seen = self.desc.edges(dir);
             match f(self.io()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

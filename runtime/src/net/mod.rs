@@ -9,6 +9,13 @@
 //! socket shows as `IO wait` in the dump and is never taken for a
 //! deadlock: its peer may be another process.
 //!
+//! A short read asks the kernel for up to 1 KiB and keeps the rest for the
+//! next read: a `recv` that returns less than it asked for has emptied the
+//! socket, so the next read waits for readiness without first hearing
+//! "would block" from the kernel (a third of a request/response loop's
+//! system calls otherwise). So do not read the fd (`as_raw_fd`) behind a
+//! stream's back while it may hold bytes read ahead.
+//!
 //! Since goroutines never change thread, a library that keeps
 //! thread-local state across a `read` (a TLS stream, a protocol codec over
 //! `Read + Write`) is sound on these sockets.
@@ -71,6 +78,7 @@
 #[macro_use]
 mod common;
 mod desc;
+mod read_ahead;
 mod resolve;
 mod sys;
 mod tcp;

@@ -259,6 +259,15 @@ impl TcpStream {
     /// Reads without consuming, waiting for data as `read` does.
     #[track_caller]
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        {
+            let ahead = self.inner.read_ahead();
+            let buffered = ahead.buffered();
+            if !buffered.is_empty() {
+                let n = buf.len().min(buffered.len());
+                buf[..n].copy_from_slice(&buffered[..n]);
+                return Ok(n);
+            }
+        }
         self.inner.run(Dir::Read, |io| io.peek(buf))
     }
 
@@ -269,8 +278,11 @@ impl TcpStream {
     }
 
     /// Gives the std stream back, in blocking mode. Fails if other clones
-    /// are alive (they use the same socket).
+    /// are alive (they use the same socket), or if a short read left bytes
+    /// read ahead (the module docs say why reads read ahead) that the std
+    /// stream would not have: read until a read would wait first.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.inner.check_nothing_read_ahead()?;
         let s: std::net::TcpStream =
             Arc::try_unwrap(self.inner).map_err(|_| super::common::shared())?.into_inner().into();
         s.set_nonblocking(false)?;

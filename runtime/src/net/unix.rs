@@ -177,8 +177,10 @@ impl UnixStream {
     }
 
     /// Gives the std stream back, in blocking mode. Fails if other clones
-    /// are alive.
+    /// are alive, or if bytes read ahead are still buffered (see
+    /// `TcpStream::into_std`).
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.inner.check_nothing_read_ahead()?;
         let s: std::os::unix::net::UnixStream =
             Arc::try_unwrap(self.inner).map_err(|_| super::common::shared())?.into_inner().into();
         s.set_nonblocking(false)?;

@@ -56,8 +56,10 @@ use super::shared::{Shared, WorkerShared};
 /// What is registered with a poller: told of readiness by whoever polls.
 pub(crate) trait Source: Send + Sync {
     /// The socket became readable (or reached end of stream, or an error)
-    /// and/or writable (or was shut down, or an error). Must not block.
-    fn ready(&self, readable: bool, writable: bool);
+    /// and/or writable (or was shut down, or an error); `hung_up`: its
+    /// read side reached end of stream or it has an error, which a read
+    /// returns at once from now on. Must not block.
+    fn ready(&self, readable: bool, writable: bool, hung_up: bool);
 }
 
 /// The waker's token: no slab index reaches it.
@@ -74,7 +76,7 @@ struct Role {
     poll: Poll,
     events: Events,
     /// Sources with their readiness, called after the slab lock is dropped.
-    due: Vec<(Arc<dyn Source>, bool, bool)>,
+    due: Vec<(Arc<dyn Source>, bool, bool, bool)>,
 }
 
 /// One worker's epoll instance.
@@ -293,13 +295,14 @@ impl Poller {
                     let failed = event.is_error();
                     let readable = event.is_readable() || event.is_read_closed() || failed;
                     let writable = event.is_writable() || event.is_write_closed() || failed;
-                    due.push((Arc::clone(source), readable, writable));
+                    let hung_up = failed || event.is_read_closed();
+                    due.push((Arc::clone(source), readable, writable, hung_up));
                 }
             }
         }
         let n = due.len();
-        for (source, readable, writable) in due.drain(..) {
-            source.ready(readable, writable);
+        for (source, readable, writable, hung_up) in due.drain(..) {
+            source.ready(readable, writable, hung_up);
         }
         n
     }
