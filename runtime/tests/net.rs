@@ -578,3 +578,20 @@ fn socket_linger_zero(s: &std::net::TcpStream) {
     };
     assert_eq!(rc, 0);
 }
+
+#[test]
+fn the_leak_check_sees_a_goroutine_left_waiting_on_a_socket() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let leaked = goroutines_runtime::debug::leak_check(move || {
+        // Left behind, parked in accept: nobody connects.
+        drop(spawn(move || listener.accept().map(|_| ())));
+    })
+    .unwrap_err();
+    assert_eq!(leaked.goroutines.len(), 1);
+    let text = leaked.to_string();
+    assert!(text.contains("IO wait"), "{text}");
+    assert!(text.contains("net.rs"), "the wait site is the test's accept: {text}");
+    // Let it end.
+    drop(TcpStream::connect(addr).unwrap());
+}

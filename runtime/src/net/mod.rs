@@ -40,37 +40,37 @@
 //! connections in flight finish, within a deadline.
 //!
 //! ```no_run
-//! use goroutines::net::{TcpListener, TcpStream};
-//! use goroutines::{Context, WaitGroup};
+//! use goroutines_runtime::net::{TcpListener, TcpStream};
+//! use goroutines_runtime::context::Context;
+//! use goroutines_runtime::WaitGroup;
 //! use std::time::Duration;
 //!
 //! fn handle(conn: TcpStream) { /* read requests, write responses */ }
 //!
 //! let listener = TcpListener::bind("127.0.0.1:8080")?;
+//! // Context::on_signals() in a real server: Ctrl-C cancels it.
 //! let (ctx, stop) = Context::background().with_cancel();
 //! let closer = listener.try_clone()?;
-//! goroutines::spawn(move || {
-//!     let _ = ctx.done().recv(); // Ctrl-C, an admin request, ...
-//!     closer.close(); // accept fails, incoming() ends
-//! });
+//! // On cancel: accept fails, incoming() ends (Go's context.AfterFunc).
+//! let _stop_accepting = ctx.after_func(move || closer.close());
 //! let in_flight = WaitGroup::new();
 //! for conn in listener.incoming() {
 //!     match conn {
 //!         Ok(conn) => {
 //!             in_flight.add(1);
 //!             let done = in_flight.clone();
-//!             goroutines::spawn(move || {
+//!             goroutines_runtime::spawn(move || {
 //!                 handle(conn);
 //!                 done.done();
 //!             });
 //!         }
 //!         // Out of file descriptors, a connection reset before accept:
 //!         // back off rather than spin (Go sleeps 5 ms, doubling to 1 s).
-//!         Err(_) => goroutines::time::sleep(Duration::from_millis(5)),
+//!         Err(_) => goroutines_runtime::time::sleep(Duration::from_millis(5)),
 //!     }
 //! }
 //! // Stopped accepting: give the connections in flight 5 s to finish.
-//! let _ = goroutines::time::timeout(Duration::from_secs(5), move || in_flight.wait());
+//! let _ = goroutines_runtime::time::timeout(Duration::from_secs(5), move || in_flight.wait());
 //! # drop(stop);
 //! # Ok::<(), std::io::Error>(())
 //! ```

@@ -19,12 +19,12 @@ use super::resolve::each_addr;
 /// (Go's `Listener.Close`), and [`incoming`](TcpListener::incoming) ends.
 ///
 /// ```
-/// use goroutines::net::{TcpListener, TcpStream};
+/// use goroutines_runtime::net::{TcpListener, TcpStream};
 /// use std::io::{Read, Write};
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0")?;
 /// let addr = listener.local_addr()?;
-/// let server = goroutines::spawn(move || -> std::io::Result<()> {
+/// let server = goroutines_runtime::spawn(move || -> std::io::Result<()> {
 ///     let (mut conn, _) = listener.accept()?;
 ///     let mut buf = [0; 5];
 ///     conn.read_exact(&mut buf)?;

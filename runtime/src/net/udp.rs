@@ -13,12 +13,12 @@ use super::resolve::{each_addr, first_addr};
 /// the send buffer is full, sends) suspend the goroutine.
 ///
 /// ```
-/// use goroutines::net::UdpSocket;
+/// use goroutines_runtime::net::UdpSocket;
 ///
 /// let a = UdpSocket::bind("127.0.0.1:0")?;
 /// let b = UdpSocket::bind("127.0.0.1:0")?;
 /// let to = b.local_addr()?;
-/// let echo = goroutines::spawn(move || -> std::io::Result<()> {
+/// let echo = goroutines_runtime::spawn(move || -> std::io::Result<()> {
 ///     let mut buf = [0; 16];
 ///     let (n, from) = b.recv_from(&mut buf)?;
 ///     b.send_to(&buf[..n], from)?;
