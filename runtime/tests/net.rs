@@ -246,6 +246,7 @@ fn five_hundred_connections_on_two_workers_few_threads() {
     rt.block_on(|| {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let before = common::thread_count();
         spawn(move || {
             for conn in listener.incoming().take(CONNS) {
                 let conn = conn.unwrap();
@@ -274,14 +275,15 @@ fn five_hundred_connections_on_two_workers_few_threads() {
             .collect();
         // Every connection is open at once here.
         started.wait();
-        let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
+        let during = common::thread_count();
         go.done();
         for c in clients {
             c.join().unwrap();
         }
-        // Workers, the timer and monitor threads, the test harness's: far
-        // from one per connection.
-        assert!(threads < 64, "{threads} threads for {CONNS} connections");
+        // Far from one per connection (or per connect: an address needs no
+        // name lookup on the blocking pool). Other tests of this binary
+        // start threads meanwhile, hence the margin.
+        assert!(during < before + 24, "{before} threads before, {during} with {CONNS} connections");
     });
 }
 
