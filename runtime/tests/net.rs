@@ -538,7 +538,15 @@ fn bytes_read_ahead_are_handed_out_in_order_and_never_lost() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (mut peer, _) = listener.accept().unwrap();
+    // Reads read ahead once data has come (read_ahead.rs invariant 3).
+    peer.write_all(b"0").unwrap();
+    let mut first = [0u8; 1];
+    (&s).read_exact(&mut first).unwrap();
     peer.write_all(b"abcdef").unwrap();
+    // All six in the socket before the read that reads ahead.
+    while s.peek(&mut [0u8; 8]).unwrap() < 6 {
+        goroutines_runtime::time::sleep(Duration::from_millis(1));
+    }
     let mut two = [0u8; 2];
     (&s).read_exact(&mut two).unwrap();
     assert_eq!(&two, b"ab");
