@@ -11,20 +11,18 @@
 //! starting and stopping it blocks, so that runs on the blocking pool, and
 //! the thread count it reads includes that one blocking-pool thread.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::runtime::Runtime;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 use crate::child::{self, emit, Params};
 use crate::connector::Connector;
 use crate::procfs;
 use crate::scenario::{fixed, metric, Scenario, IDLE};
+use crate::tokio_rt::{in_task, WaitGroup};
 
 pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     if scenario.name == IDLE {
@@ -43,44 +41,6 @@ pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
     }
     let clients = fixed::echo_clients(scenario.name).ok_or(format!("{} has no tokio version", scenario.name))?;
     child::repeat(p, metric::ECHO_NS, || in_task(&rt, echo(clients, p.n)))
-}
-
-/// Runs `body` in a task, as tokio_rt.rs does: its spawns go to a worker's
-/// local queue, not the injector.
-fn in_task<T: Send + 'static>(rt: &Runtime, body: impl Future<Output = T> + Send + 'static) -> T {
-    rt.block_on(async move { tokio::spawn(body).await.expect("the scenario task") })
-}
-
-/// Go's `sync.WaitGroup` for tokio tasks (tokio_rt.rs's): `done` is one
-/// atomic decrement; the one that reaches zero wakes every waiter.
-struct WaitGroup {
-    count: AtomicUsize,
-    zero: Notify,
-}
-
-impl WaitGroup {
-    fn new(n: usize) -> Arc<WaitGroup> {
-        Arc::new(WaitGroup { count: AtomicUsize::new(n), zero: Notify::new() })
-    }
-
-    fn done(&self) {
-        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.zero.notify_waiters();
-        }
-    }
-
-    async fn wait(&self) {
-        loop {
-            let mut notified = std::pin::pin!(self.zero.notified());
-            // Registered before the check, so a `notify_waiters` after it
-            // reaches this waiter.
-            notified.as_mut().enable();
-            if self.count.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
 }
 
 /// Echoes `ECHO_MSG`-byte messages until the client hangs up.

@@ -72,29 +72,29 @@ pub fn run(scenario: &Scenario, p: Params) -> Result<(), String> {
 
 /// Runs `body` in a task, as ours runs in a goroutine and Go's in the main
 /// goroutine: its spawns go to a worker's local queue, not the injector.
-fn in_task<T: Send + 'static>(rt: &Runtime, body: impl Future<Output = T> + Send + 'static) -> T {
+pub(crate) fn in_task<T: Send + 'static>(rt: &Runtime, body: impl Future<Output = T> + Send + 'static) -> T {
     rt.block_on(async move { tokio::spawn(body).await.expect("the scenario task") })
 }
 
 /// Go's `sync.WaitGroup` for tokio tasks: `done` is one atomic decrement;
-/// the one that reaches zero wakes every waiter.
-struct WaitGroup {
+/// the one that reaches zero wakes every waiter (tokio_net.rs uses it too).
+pub(crate) struct WaitGroup {
     count: AtomicUsize,
     zero: Notify,
 }
 
 impl WaitGroup {
-    fn new(n: usize) -> Arc<WaitGroup> {
+    pub(crate) fn new(n: usize) -> Arc<WaitGroup> {
         Arc::new(WaitGroup { count: AtomicUsize::new(n), zero: Notify::new() })
     }
 
-    fn done(&self) {
+    pub(crate) fn done(&self) {
         if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.zero.notify_waiters();
         }
     }
 
-    async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         loop {
             let mut notified = std::pin::pin!(self.zero.notified());
             // Registered before the check, so a `notify_waiters` after it

@@ -230,6 +230,18 @@ pub(crate) fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "use of closed network connection")
 }
 
+/// Whether a non-blocking connect has completed, from the socket's
+/// `SO_ERROR` and its `peer_addr`: it completes when the socket turns
+/// writable, and `peer_addr` fails with `NotConnected` until it has
+/// (`WouldBlock` then, so that `run` waits again).
+pub(crate) fn connected(error: io::Result<Option<io::Error>>, peer: io::Result<()>) -> io::Result<()> {
+    match (error?, peer) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+        (None, peer) => peer,
+    }
+}
+
 fn timed_out(dir: Dir) -> io::Error {
     let what = match dir {
         Dir::Read => "read",

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::desc::{closed, Dir, Registered};
+use super::desc::{closed, connected, Dir, Registered};
 use super::resolve::each_addr;
 
 /// A TCP socket server, listening for connections: std's
@@ -195,14 +195,7 @@ impl TcpStream {
         s.inner.desc.set_timeout(Dir::Write, timeout)?;
         // A non-blocking connect completes when the socket turns writable:
         // `SO_ERROR` says how, and `peer_addr` fails until it has.
-        s.inner.run(Dir::Write, |io| match io.take_error()? {
-            Some(e) => Err(e),
-            None => match io.peer_addr() {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
-                Err(e) => Err(e),
-            },
-        })?;
+        s.inner.run(Dir::Write, |io| connected(io.take_error(), io.peer_addr().map(drop)))?;
         s.inner.desc.set_timeout(Dir::Write, None)?;
         Ok(s)
     }

@@ -9,7 +9,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::desc::{closed, Dir, Registered};
+use super::desc::{closed, connected, Dir, Registered};
 
 /// A Unix domain socket server: std's
 /// [`std::os::unix::net::UnixListener`] whose `accept` suspends the
@@ -125,14 +125,7 @@ impl UnixStream {
                 r => break Self::from_mio(r?)?,
             }
         };
-        s.inner.run(Dir::Write, |io| match io.take_error()? {
-            Some(e) => Err(e),
-            None => match io.peer_addr() {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
-                Err(e) => Err(e),
-            },
-        })?;
+        s.inner.run(Dir::Write, |io| connected(io.take_error(), io.peer_addr().map(drop)))?;
         Ok(s)
     }
 
