@@ -162,7 +162,7 @@ async fn idle(n: usize) -> IdleRun {
 }
 
 /// A listener on a free loopback port with the backlog Go and ours use
-/// (`net.core.somaxconn`): tokio's `bind` listens with 1,024, and a burst of
+/// (`net.core.somaxconn`): tokio's `bind` listens with mio's 128, and a burst of
 /// connects past it waits a second for the SYN to be sent again.
 fn listen_on_loopback() -> TcpListener {
     let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");

@@ -1,8 +1,8 @@
 //! The OS calls of the net layer that mio does not make for us: a listen
-//! backlog as large as the system allows, and a listener's stop. mio (as std) listens
-//! with a backlog of 128 (1024 in some versions); a burst of connections
-//! beyond it has its SYNs dropped and retried a second later. Go listens
-//! with the system's maximum (`net.core.somaxconn`), and so do we.
+//! backlog as large as the system allows, and a listener's stop. mio (as
+//! std) listens with a backlog of 128; a burst of connections beyond it
+//! has its SYNs dropped and retried a second later. Go listens with the
+//! system's maximum (`net.core.somaxconn`), and so do we.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
