@@ -54,7 +54,9 @@ impl UdpSocket {
         each_addr(addr, |a| self.inner.io().connect(a))
     }
 
-    /// Sends to the first address `addr` resolves to.
+    /// Sends to the first address `addr` resolves to. A name (not an
+    /// address) is looked up on the blocking pool at every call: for many
+    /// datagrams to one peer, `connect` once and `send`, as in Go.
     #[track_caller]
     pub fn send_to<A: ToSocketAddrs + Send>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         let to = first_addr(addr)?;
