@@ -333,6 +333,16 @@ fn a_deadline_in_the_past_fails_at_once() {
     s.set_read_deadline(Some(Instant::now() - Duration::from_millis(1))).unwrap();
     let err = (&s).read(&mut [0u8; 4]).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    // As Go's: even with data waiting, a passed deadline fails the read
+    // (a deadline set to now stops a reader that always has data).
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"data").unwrap();
+    goroutines_runtime::time::sleep(Duration::from_millis(20));
+    assert_eq!((&s).read(&mut [0u8; 4]).unwrap_err().kind(), io::ErrorKind::TimedOut);
+    s.set_read_deadline(None).unwrap();
+    let mut got = [0u8; 4];
+    (&s).read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"data", "nothing was taken by the failed reads");
     assert_eq!(s.set_read_timeout(Some(Duration::ZERO)).unwrap_err().kind(), io::ErrorKind::InvalidInput);
 }
 

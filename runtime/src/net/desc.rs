@@ -1,5 +1,5 @@
-//! A socket's poll descriptor (Go's `pollDesc`): for each direction, a
-//! readiness token, who waits, and the deadline; and the socket's
+//! A socket's poll descriptor (Go's `pollDesc`): for each direction, an
+//! edge count, who waits, and the deadline; and the socket's
 //! registration with the network poller (`scheduler/netpoll.rs`).
 //!
 //! # Invariants
@@ -19,13 +19,16 @@
 //! 3. A waiter wakes for readiness, for its deadline (a timer wakes it),
 //!    for a deadline change or a `close` (`kick`), or spuriously. Each time
 //!    it takes itself out of `waiters` and looks again under the lock:
-//!    `closed` first, then the edge count, then the deadline. So a deadline set
-//!    while it waits, or a close through another handle, applies to the
-//!    operation already blocked, as Go's `SetDeadline` does.
+//!    `closed` first, then the edge count, then the deadline. So a
+//!    deadline set while it waits, or a close through another handle,
+//!    applies to the operation already blocked, as Go's `SetDeadline`
+//!    does.
 //! 4. A deadline is absolute: the earlier of the direction's deadline (Go's
 //!    `SetReadDeadline`) and the operation's start plus its timeout (std's
-//!    `set_read_timeout`). A deadline in the past fails the operation with
-//!    `TimedOut` without a system call only once it would wait.
+//!    `set_read_timeout`). Once Go's deadline has passed, every operation
+//!    of that direction fails with `TimedOut` at once, before any system
+//!    call, even with data waiting (as Go's: so a deadline set to now
+//!    stops a reader that always has data); a timeout only bounds a wait.
 //! 5. A socket is registered with a poller before its first operation
 //!    reads the edge count (the edge-triggered add reports readiness that
 //!    is already there as an edge, so it is not missed). While parked, a
@@ -123,8 +126,16 @@ impl PollDesc {
 
     /// The edge count of `dir`, read before an operation's system call
     /// (invariant 1).
-    pub(crate) fn edges(&self, dir: Dir) -> u64 {
-        self.lock().half(dir).edges
+    ///
+    /// Fails with `TimedOut` if the direction's deadline has passed
+    /// (invariant 4), before the operation makes any system call.
+    pub(crate) fn edges(&self, dir: Dir) -> io::Result<u64> {
+        let mut s = self.lock();
+        let half = s.half(dir);
+        if half.deadline.is_some_and(|d| d <= Instant::now()) {
+            return Err(timed_out(dir));
+        }
+        Ok(half.edges)
     }
 
     /// Waits until `dir` has had an edge since `seen` (invariants 2 to 5);
@@ -310,7 +321,7 @@ impl<S: mio::event::Source + AsRawFd> Registered<S> {
                 return Err(closed());
             }
             self.ensure_registered()?;
-            let seen = self.desc.edges(dir);
+            let seen = self.desc.edges(dir)?;
             match f(self.io()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.desc.wait(dir, seen, &mut started, site)?;

@@ -103,7 +103,7 @@ impl<S: mio::event::Source + std::os::fd::AsRawFd> Registered<S> {
                     return Err(closed());
                 }
                 self.ensure_registered()?;
-                let seen = self.desc.edges(Dir::Read);
+                let seen = self.desc.edges(Dir::Read)?;
                 if ra.drained_at != Some(seen) || self.desc.is_hung_up() {
                     // Ask the kernel: straight into `out` if it is long or
                     // no data has come yet (invariant 3), else for a read
