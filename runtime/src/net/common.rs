@@ -1,9 +1,12 @@
 //! What every socket type shares, written once: its timeouts and Go's
-//! deadlines (desc.rs invariants 3 and 4), its file descriptor, and, for
-//! the stream types, `Read` and `Write` for `T` and `&T`. Each type holds
-//! its registered socket as `inner: Arc<Registered<_>>`.
+//! deadlines (desc.rs invariants 3 and 4), its file descriptor and pending
+//! error, the IP sockets' TTL, and, for the stream types, `Read` and
+//! `Write` for `T` and `&T`. Each type holds its registered socket as
+//! `inner: Arc<Registered<_>>`.
 
-/// Timeouts, deadlines, `try_clone` and the fd traits of `$ty`.
+/// Timeouts, deadlines, `try_clone`, `take_error` and the fd traits of
+/// `$ty` (`@fd`: `take_error` and the fd traits alone; `@ip`: `ttl` and
+/// `set_ttl`, for the IP sockets).
 macro_rules! socket_common {
     ($ty:ident) => {
         impl $ty {
@@ -61,7 +64,27 @@ macro_rules! socket_common {
 
         socket_common!(@fd $ty);
     };
+    (@ip $ty:ident) => {
+        impl $ty {
+            /// Sets `IP_TTL`.
+            pub fn set_ttl(&self, ttl: u32) -> std::io::Result<()> {
+                self.inner.io().set_ttl(ttl)
+            }
+
+            /// Reads `IP_TTL`.
+            pub fn ttl(&self) -> std::io::Result<u32> {
+                self.inner.io().ttl()
+            }
+        }
+    };
     (@fd $ty:ident) => {
+        impl $ty {
+            /// Takes the socket's pending error (`SO_ERROR`).
+            pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+                self.inner.io().take_error()
+            }
+        }
+
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
                 std::os::fd::AsRawFd::as_raw_fd(self.inner.io())

@@ -274,15 +274,15 @@ pub(crate) struct Registered<S: mio::event::Source + AsRawFd> {
 }
 
 impl<S: mio::event::Source + AsRawFd> Registered<S> {
-    /// Wraps `io` (already non-blocking).
-    pub(crate) fn new(io: S) -> io::Result<Registered<S>> {
-        Ok(Registered {
+    /// Wraps `io` (already non-blocking); it registers on first use.
+    pub(crate) fn new(io: S) -> Registered<S> {
+        Registered {
             io: Some(io),
             desc: Arc::new(PollDesc::default()),
             registration: OnceLock::new(),
             registering: Mutex::new(()),
             read_ahead: Mutex::new(ReadAhead::default()),
-        })
+        }
     }
 
     pub(crate) fn io(&self) -> &S {

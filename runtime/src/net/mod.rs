@@ -3,9 +3,10 @@
 //! calls park the goroutine until the socket is ready instead of holding
 //! its worker. On a plain thread the same calls block the thread.
 //!
-//! Each socket is non-blocking and registered once with the runtime's
-//! network poller (`scheduler/netpoll.rs`, epoll through mio), which an
-//! idle worker blocks in, as Go's scheduler does. A goroutine waiting on a
+//! Each socket is non-blocking and registered once, on its first use, with
+//! the network poller of its caller's worker (`scheduler/netpoll.rs`: an
+//! epoll per worker, through mio), which that worker blocks in when idle,
+//! as Go's scheduler blocks in its netpoller. A goroutine waiting on a
 //! socket shows as `IO wait` in the dump and is never taken for a
 //! deadlock: its peer may be another process.
 //!

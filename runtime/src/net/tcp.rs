@@ -80,12 +80,12 @@ impl TcpListener {
         each_addr(addr, |a| {
             let l = mio::net::TcpListener::bind(a)?;
             super::sys::raise_backlog(std::os::fd::AsFd::as_fd(&l))?;
-            Self::from_mio(l)
+            Ok(Self::from_mio(l))
         })
     }
 
-    fn from_mio(l: mio::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { inner: Arc::new(Registered::new(l)?) })
+    fn from_mio(l: mio::net::TcpListener) -> TcpListener {
+        TcpListener { inner: Arc::new(Registered::new(l)) }
     }
 
     /// Accepts a connection, suspending the goroutine until one comes.
@@ -98,7 +98,7 @@ impl TcpListener {
     #[track_caller]
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (s, addr) = self.inner.run(Dir::Read, |l| l.accept())?;
-        Ok((TcpStream::from_mio(s)?, addr))
+        Ok((TcpStream::from_mio(s), addr))
     }
 
     /// An iterator over accepted connections; it ends once the listener is
@@ -128,25 +128,10 @@ impl TcpListener {
         Ok(self.clone())
     }
 
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.io().set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.io().ttl()
-    }
-
-    /// Takes `SO_ERROR`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.io().take_error()
-    }
-
     /// Wraps a std listener, switching it to non-blocking mode.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
-        Self::from_mio(mio::net::TcpListener::from_std(listener))
+        Ok(Self::from_mio(mio::net::TcpListener::from_std(listener)))
     }
 
     /// Gives the std listener back, in blocking mode. Fails if other
@@ -191,7 +176,7 @@ impl TcpStream {
 
     #[track_caller]
     fn connect_until(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
-        let s = Self::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        let s = Self::from_mio(mio::net::TcpStream::connect(addr)?);
         s.inner.desc.set_timeout(Dir::Write, timeout)?;
         // A non-blocking connect completes when the socket turns writable:
         // `SO_ERROR` says how, and `peer_addr` fails until it has.
@@ -200,8 +185,8 @@ impl TcpStream {
         Ok(s)
     }
 
-    fn from_mio(s: mio::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { inner: Arc::new(Registered::new(s)?) })
+    fn from_mio(s: mio::net::TcpStream) -> TcpStream {
+        TcpStream { inner: Arc::new(Registered::new(s)) }
     }
 
     /// The remote address.
@@ -234,21 +219,6 @@ impl TcpStream {
         self.inner.io().nodelay()
     }
 
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.io().set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.io().ttl()
-    }
-
-    /// Takes `SO_ERROR`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.io().take_error()
-    }
-
     /// Reads without consuming, waiting for data as `read` does.
     #[track_caller]
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -267,7 +237,7 @@ impl TcpStream {
     /// Wraps a std stream, switching it to non-blocking mode.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        Self::from_mio(mio::net::TcpStream::from_std(stream))
+        Ok(Self::from_mio(mio::net::TcpStream::from_std(stream)))
     }
 
     /// Gives the std stream back, in blocking mode. Fails if other clones
@@ -284,8 +254,10 @@ impl TcpStream {
 }
 
 socket_common!(TcpStream);
+socket_common!(@ip TcpStream);
 stream_io!(TcpStream);
 socket_common!(@fd TcpListener);
+socket_common!(@ip TcpListener);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -40,11 +40,11 @@ impl UdpSocket {
     /// Binds to the first address `addr` resolves to that can be bound.
     #[track_caller]
     pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<UdpSocket> {
-        each_addr(addr, |a| Self::from_mio(mio::net::UdpSocket::bind(a)?))
+        each_addr(addr, |a| Ok(Self::from_mio(mio::net::UdpSocket::bind(a)?)))
     }
 
-    fn from_mio(s: mio::net::UdpSocket) -> io::Result<UdpSocket> {
-        Ok(UdpSocket { inner: Arc::new(Registered::new(s)?) })
+    fn from_mio(s: mio::net::UdpSocket) -> UdpSocket {
+        UdpSocket { inner: Arc::new(Registered::new(s)) }
     }
 
     /// Sets the default peer: `send` and `recv` then use it, and datagrams
@@ -113,21 +113,6 @@ impl UdpSocket {
         self.inner.io().broadcast()
     }
 
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.io().set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.io().ttl()
-    }
-
-    /// Takes `SO_ERROR`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.io().take_error()
-    }
-
     /// Stops the socket for every clone: waiting and later operations fail
     /// with `NotConnected`; the socket closes when the last clone drops.
     pub fn close(&self) {
@@ -137,7 +122,7 @@ impl UdpSocket {
     /// Wraps a std socket, switching it to non-blocking mode.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
-        Self::from_mio(mio::net::UdpSocket::from_std(socket))
+        Ok(Self::from_mio(mio::net::UdpSocket::from_std(socket)))
     }
 
     /// Gives the std socket back, in blocking mode. Fails if other clones
@@ -151,6 +136,7 @@ impl UdpSocket {
 }
 
 socket_common!(UdpSocket);
+socket_common!(@ip UdpSocket);
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -39,18 +39,18 @@ impl UnixListener {
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let l = mio::net::UnixListener::bind(path)?;
         super::sys::raise_backlog(std::os::fd::AsFd::as_fd(&l))?;
-        Self::from_mio(l)
+        Ok(Self::from_mio(l))
     }
 
-    fn from_mio(l: mio::net::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener { inner: Arc::new(Registered::new(l)?) })
+    fn from_mio(l: mio::net::UnixListener) -> UnixListener {
+        UnixListener { inner: Arc::new(Registered::new(l)) }
     }
 
     /// Accepts a connection, suspending the goroutine until one comes.
     #[track_caller]
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (s, addr) = self.inner.run(Dir::Read, |l| l.accept())?;
-        Ok((UnixStream::from_mio(s)?, addr))
+        Ok((UnixStream::from_mio(s), addr))
     }
 
     /// An iterator over accepted connections; it ends once the listener is
@@ -70,11 +70,6 @@ impl UnixListener {
         self.inner.io().local_addr()
     }
 
-    /// Takes `SO_ERROR`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.io().take_error()
-    }
-
     /// Another handle to the same listener (clones share the socket).
     pub fn try_clone(&self) -> io::Result<UnixListener> {
         Ok(self.clone())
@@ -83,7 +78,7 @@ impl UnixListener {
     /// Wraps a std listener, switching it to non-blocking mode.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
-        Self::from_mio(mio::net::UnixListener::from_std(listener))
+        Ok(Self::from_mio(mio::net::UnixListener::from_std(listener)))
     }
 
     /// Gives the std listener back, in blocking mode. Fails if other
@@ -122,7 +117,7 @@ impl UnixStream {
                     crate::time::sleep(backoff);
                     backoff = (backoff * 2).min(std::time::Duration::from_millis(100));
                 }
-                r => break Self::from_mio(r?)?,
+                r => break Self::from_mio(r?),
             }
         };
         s.inner.run(Dir::Write, |io| connected(io.take_error(), io.peer_addr().map(drop)))?;
@@ -132,11 +127,11 @@ impl UnixStream {
     /// A connected pair.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
-        Ok((Self::from_mio(a)?, Self::from_mio(b)?))
+        Ok((Self::from_mio(a), Self::from_mio(b)))
     }
 
-    fn from_mio(s: mio::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream { inner: Arc::new(Registered::new(s)?) })
+    fn from_mio(s: mio::net::UnixStream) -> UnixStream {
+        UnixStream { inner: Arc::new(Registered::new(s)) }
     }
 
     /// The local address.
@@ -158,15 +153,10 @@ impl UnixStream {
         self.inner.io().shutdown(how)
     }
 
-    /// Takes `SO_ERROR`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.io().take_error()
-    }
-
     /// Wraps a std stream, switching it to non-blocking mode.
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
-        Self::from_mio(mio::net::UnixStream::from_std(stream))
+        Ok(Self::from_mio(mio::net::UnixStream::from_std(stream)))
     }
 
     /// Gives the std stream back, in blocking mode. Fails if other clones

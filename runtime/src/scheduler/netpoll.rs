@@ -16,8 +16,8 @@
 //!
 //! 1. One thread polls a poller at a time: its `role` lock. Its worker
 //!    holds it to block in epoll (`claim`, which waits for the lock) or to
-//!    look without blocking (`poll_now`, before it idles and while it
-//!    watches for work); the monitor holds it, briefly, to look at a
+//!    look without blocking (`poll_now`, as it runs out of work); the
+//!    monitor holds it, briefly, to look at a
 //!    poller nobody has looked at for `STALE` while someone waits (a busy
 //!    worker's, which serves waiters of other workers or threads too).
 //!    Sockets are registered once, edge-triggered, for both directions:
